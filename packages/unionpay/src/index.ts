@@ -1,0 +1,8 @@
+/**
+ * `@pay/unionpay` (under construction: see the open issue for this package).
+ *
+ * @packageDocumentation
+ */
+
+/** The provider name this package registers under. */
+export const PROVIDER_NAME = 'unionpay';
