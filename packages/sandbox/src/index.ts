@@ -1,8 +1,13 @@
 /**
- * `@pay/sandbox` (under construction: see the open issue for this package).
+ * `@pay/sandbox`: local emulators of the Alipay, WeChat Pay, UnionPay and App
+ * Store servers on 127.0.0.1, speaking the real wire protocols, for tests, the
+ * demo and your own integration tests.
  *
  * @packageDocumentation
  */
-
-/** The provider name this package registers under. */
-export const PROVIDER_NAME = 'sandbox';
+export * from './alipay/index.js';
+export * from './common/notifier.js';
+export * from './common/server.js';
+export * from './iap/index.js';
+export * from './unionpay/index.js';
+export * from './wechat/index.js';

@@ -1,0 +1,6 @@
+/**
+ * alipay emulator (under construction).
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * iap emulator (under construction).
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * unionpay emulator (under construction).
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * wechat emulator (under construction).
+ *
+ * @module
+ */
+export {};
