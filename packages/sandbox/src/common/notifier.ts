@@ -117,7 +117,11 @@ export class Notifier {
       this.held.push(n);
       return;
     }
-    const copies = this.faults.duplicate && this.faults.duplicate > 0 ? (this.faults.duplicate--, 2) : 1;
+    let copies = 1;
+    if (this.faults.duplicate && this.faults.duplicate > 0) {
+      this.faults.duplicate--;
+      copies = 2;
+    }
     let body = n.body;
     let fault: string | undefined;
     if (this.faults.tamper && this.faults.tamper > 0) {
