@@ -10,6 +10,7 @@ export * from './crypto.js';
 export { type DerNode, derBytes, derChildren, derContent, derInteger, derOid, derString, derTime, readDer } from './der.js';
 export * from './errors.js';
 export * from './keys.js';
+export * from './ledger/index.js';
 export * from './money.js';
 export * from './notify.js';
 export * from './provider.js';

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { isPayError, type PayError, ResultCode, ResultMessage, redactSecrets } from './errors.js';
+import { isPayError, type PayError, ResultCode, type ResultCodeValue, ResultMessage, redactSecrets } from './errors.js';
+
+/**
+ * The non-zero codes of {@link ResultCode}. Typed as literals so that
+ * `if (result.result_code === 0)` narrows a {@link PayResult} to its success branch.
+ */
+export type FailureCode = Exclude<ResultCodeValue, 0>;
 
 /** A successful outcome: `result_code` 0, `result_msg` `OK`. */
 export interface PaySuccess<T> {
@@ -17,7 +23,7 @@ export interface PaySuccess<T> {
 
 /** A failed outcome: a non-zero code from {@link ResultCode} and a precise `err_detail`. */
 export interface PayFailure {
-  result_code: number;
+  result_code: FailureCode;
   result_msg: string;
   /** What went wrong, in words a developer can act on. Never holds a secret. */
   err_detail: string;
@@ -51,7 +57,7 @@ export function payFailure(error: unknown, id?: string): PayFailure {
   if (isPayError(error)) {
     const e = error as PayError;
     failure = {
-      result_code: e.resultCode,
+      result_code: e.resultCode === 0 ? ResultCode.INTERNAL : e.resultCode,
       result_msg: ResultMessage[e.resultCode] ?? 'ERROR',
       err_detail: e.detail,
     };
