@@ -10,10 +10,13 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    projects: packages.map((name) => ({
-      extends: true,
-      test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'] },
-    })),
+    projects: [
+      ...packages.map((name) => ({
+        extends: true,
+        test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'] },
+      })),
+      { extends: true, test: { name: 'examples', root: 'examples', include: ['test/**/*.test.ts'] } },
+    ],
     coverage: { provider: 'v8', include: ['packages/*/src/**'] },
   },
 });
