@@ -27,6 +27,10 @@ export interface KeyLoadOptions {
 interface PemBlock {
   label: string;
   der: Buffer;
+  /** True for a legacy OpenSSL-encrypted PEM (`Proc-Type: 4,ENCRYPTED`). */
+  encrypted?: boolean;
+  /** The block's PEM text, kept for legacy encrypted PEMs (node:crypto needs their headers). */
+  pem?: string;
 }
 
 const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -49,17 +53,46 @@ function normaliseText(text: string): string {
   return t;
 }
 
-/** Splits text into PEM blocks, tolerating CRLF, missing line breaks and long lines. */
-export function parsePemBlocks(text: string): Array<{ label: string; der: Buffer }> {
+/**
+ * Splits text into PEM blocks, tolerating CRLF, literal `\n` escapes, missing
+ * line breaks and long lines. Legacy OpenSSL-encrypted blocks (`Proc-Type:
+ * 4,ENCRYPTED`) are flagged `encrypted` and keep their PEM text in `pem`.
+ *
+ * @param text - any text holding zero or more `-----BEGIN …-----` blocks
+ * @returns the blocks in order, each with its label and DER bytes
+ */
+export function parsePemBlocks(text: string): Array<{ label: string; der: Buffer; encrypted?: boolean; pem?: string }> {
   const out: PemBlock[] = [];
   for (const m of normaliseText(text).matchAll(PEM_RE)) {
-    const body = (m[2] as string).replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
-    out.push({ label: m[1] as string, der: Buffer.from(body, 'base64') });
+    const raw = m[2] as string;
+    const encrypted = /^Proc-Type:\s*4,ENCRYPTED/m.test(raw);
+    const body = raw.replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
+    const block: PemBlock = { label: m[1] as string, der: Buffer.from(body, 'base64') };
+    if (encrypted) {
+      block.encrypted = true;
+      block.pem = m[0];
+    }
+    out.push(block);
   }
   return out;
 }
 
 const BASE64_RE = /^[A-Za-z0-9+/=\s_-]+$/;
+
+/** What a value that is neither text, bytes nor a KeyObject is, for error messages. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  return `a ${typeof value}`;
+}
+
+/** Text found in place of a key: says whether it looks like a PEM cut short. */
+function describeText(text: string): string {
+  const begin = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text);
+  if (begin) return `a PEM ${begin[1]} block without its matching END line (truncated?)`;
+  return 'text that is neither PEM nor base64';
+}
 
 function bytesOf(input: string | Uint8Array): { text?: string; der?: Buffer } {
   if (typeof input === 'string') {
@@ -96,21 +129,26 @@ function reason(e: unknown): string {
  * @throws PayConfigError when the input is not a private key or cannot be parsed
  */
 export function loadPrivateKey(input: KeyInput, options: KeyLoadOptions = {}): KeyObject {
-  const { label } = options;
-  const expected = 'a private key (PEM PKCS#1 or PKCS#8, or bare base64 DER)';
+  const { label, passphrase } = options;
+  const expected = 'a private key (PEM PKCS#1, PKCS#8, SEC1 or encrypted PKCS#8, or bare base64 DER)';
   if (isKeyObject(input)) {
     if (input.type !== 'private') {
-      throw new PayConfigError(`${describe(label, expected)}, got a ${input.type} KeyObject`);
+      throw new PayConfigError(
+        `${describe(label, expected)}, got a ${input.type} KeyObject${input.type === 'public' ? ' (the public half: configure the private key here)' : ''}`,
+      );
     }
     return input;
   }
   if (input === undefined || input === null || (typeof input === 'string' && input.trim() === '')) {
     throw new PayConfigError(`${describe(label, expected)}, got nothing`);
   }
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new PayConfigError(`${describe(label, expected)}, got ${kindOf(input)}`);
+  }
   const { text, der } = bytesOf(input);
   if (text !== undefined) {
     const blocks = parsePemBlocks(text);
-    if (blocks.length === 0) throw new PayConfigError(`${describe(label, expected)}, got text that is neither PEM nor base64`);
+    if (blocks.length === 0) throw new PayConfigError(`${describe(label, expected)}, got ${describeText(text)}`);
     const block = blocks.find((b) => b.label.includes('PRIVATE KEY'));
     if (!block) {
       const found = blocks.map((b) => b.label).join(', ');
@@ -118,35 +156,63 @@ export function loadPrivateKey(input: KeyInput, options: KeyLoadOptions = {}): K
         `${describe(label, expected)}, got PEM ${found}${found.includes('PUBLIC') || found.includes('CERTIFICATE') ? ' (a public key or certificate, not the private key)' : ''}`,
       );
     }
+    if (block.label === 'ENCRYPTED PRIVATE KEY' || block.encrypted) {
+      if (passphrase === undefined) {
+        throw new PayConfigError(`${describe(label, expected)}; the PEM ${block.label} is encrypted and no passphrase was given`);
+      }
+    }
     try {
+      if (block.encrypted) return createPrivateKey({ key: block.pem as string, format: 'pem', passphrase: passphrase as string });
       if (block.label === 'ENCRYPTED PRIVATE KEY') {
-        if (options.passphrase === undefined) throw new Error('the key is encrypted and no passphrase was given');
-        return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8', passphrase: options.passphrase });
+        return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8', passphrase: passphrase as string });
       }
       const type = block.label === 'RSA PRIVATE KEY' ? 'pkcs1' : block.label === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8';
       return createPrivateKey({ key: block.der, format: 'der', type });
     } catch (e) {
-      throw new PayConfigError(
-        `${describe(label, expected)}; the PEM ${block.label} could not be parsed (truncated or damaged?): ${reason(e)}`,
-        { cause: e },
-      );
+      throw new PayConfigError(`${describe(label, expected)}; the PEM ${block.label} ${cannotParse(e)}`, { cause: e });
     }
   }
   const bytes = der as Buffer;
-  const errors: string[] = [];
+  const errors: unknown[] = [];
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
-      return createPrivateKey({ key: bytes, format: 'der', type });
+      return type === 'pkcs8' && passphrase !== undefined
+        ? createPrivateKey({ key: bytes, format: 'der', type, passphrase })
+        : createPrivateKey({ key: bytes, format: 'der', type });
     } catch (e) {
-      errors.push(reason(e));
+      errors.push(e);
     }
   }
+  if ((errors[0] as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
+    throw new PayConfigError(`${describe(label, expected)}; the DER is an encrypted PKCS#8 key and no passphrase was given`);
+  }
   if (looksPublic(bytes)) {
-    throw new PayConfigError(`${describe(label, expected)}, got a public key or certificate`);
+    throw new PayConfigError(`${describe(label, expected)}, got a public key or certificate (not the private key)`);
   }
   throw new PayConfigError(
-    `${describe(label, expected)}; ${bytes.length} bytes of DER could not be parsed as PKCS#8, PKCS#1 or SEC1 (truncated or damaged?): ${errors[0]}`,
+    `${describe(label, expected)}; ${bytes.length} bytes of DER could not be parsed as PKCS#8, PKCS#1 or SEC1 ${cannotParse(errors[0]).replace(/^could not be parsed /, '')}`,
+    { cause: errors[0] },
   );
+}
+
+/** Says why node:crypto refused a key, telling a wrong passphrase from damaged data. */
+function cannotParse(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'ERR_OSSL_BAD_DECRYPT') return 'could not be decrypted (wrong passphrase?)';
+  return `could not be parsed (truncated or damaged?): ${reason(e)}`;
+}
+
+/** True when the DER parses as a private key (PKCS#8, PKCS#1 or SEC1), encrypted PKCS#8 included. */
+function looksPrivate(der: Buffer): boolean {
+  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+    try {
+      createPrivateKey({ key: der, format: 'der', type });
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') return true;
+    }
+  }
+  return false;
 }
 
 function looksPublic(der: Buffer): boolean {
@@ -178,10 +244,11 @@ function looksPublic(der: Buffer): boolean {
 export function loadPublicKey(input: KeyInput, options: KeyLoadOptions = {}): KeyObject {
   const { label } = options;
   const expected = 'a public key (PEM SPKI, PKCS#1 or a certificate, or bare base64 DER)';
+  const privateGiven = `${describe(label, expected)}, got a private key (never configure it where a public key belongs)`;
   if (isKeyObject(input)) {
     if (input.type !== 'public') {
       throw new PayConfigError(
-        `${describe(label, expected)}, got a ${input.type} KeyObject (never configure a private key where a public key belongs)`,
+        `${describe(label, expected)}, got a ${input.type} KeyObject${input.type === 'private' ? ' (never configure a private key where a public key belongs)' : ''}`,
       );
     }
     return input;
@@ -189,50 +256,46 @@ export function loadPublicKey(input: KeyInput, options: KeyLoadOptions = {}): Ke
   if (input === undefined || input === null || (typeof input === 'string' && input.trim() === '')) {
     throw new PayConfigError(`${describe(label, expected)}, got nothing`);
   }
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new PayConfigError(`${describe(label, expected)}, got ${kindOf(input)}`);
+  }
   const { text, der } = bytesOf(input);
   if (text !== undefined) {
     const blocks = parsePemBlocks(text);
-    if (blocks.length === 0) throw new PayConfigError(`${describe(label, expected)}, got text that is neither PEM nor base64`);
+    if (blocks.length === 0) throw new PayConfigError(`${describe(label, expected)}, got ${describeText(text)}`);
     const block = blocks.find((b) => b.label.includes('PUBLIC KEY') || b.label === 'CERTIFICATE');
     if (!block) {
       throw new PayConfigError(
         `${describe(label, expected)}, got PEM ${blocks.map((b) => b.label).join(', ')}${blocks.some((b) => b.label.includes('PRIVATE')) ? ' (a private key: never configure it where a public key belongs)' : ''}`,
       );
     }
+    // node:crypto derives a public key from a private PKCS#1 structure without a word: refuse it.
+    if (block.label !== 'CERTIFICATE' && looksPrivate(block.der)) throw new PayConfigError(privateGiven);
     try {
       if (block.label === 'CERTIFICATE') return new X509Certificate(block.der).publicKey;
       return createPublicKey({ key: block.der, format: 'der', type: block.label === 'RSA PUBLIC KEY' ? 'pkcs1' : 'spki' });
     } catch (e) {
-      throw new PayConfigError(
-        `${describe(label, expected)}; the PEM ${block.label} could not be parsed (truncated or damaged?): ${reason(e)}`,
-        { cause: e },
-      );
+      throw new PayConfigError(`${describe(label, expected)}; the PEM ${block.label} ${cannotParse(e)}`, { cause: e });
     }
   }
   const bytes = der as Buffer;
-  const errors: string[] = [];
+  if (looksPrivate(bytes)) throw new PayConfigError(privateGiven);
+  const errors: unknown[] = [];
   for (const type of ['spki', 'pkcs1'] as const) {
     try {
       return createPublicKey({ key: bytes, format: 'der', type });
     } catch (e) {
-      errors.push(reason(e));
+      errors.push(e);
     }
   }
   try {
     return new X509Certificate(bytes).publicKey;
   } catch (e) {
-    errors.push(reason(e));
-  }
-  for (const type of ['pkcs8', 'pkcs1'] as const) {
-    try {
-      createPrivateKey({ key: bytes, format: 'der', type });
-      throw new PayConfigError(`${describe(label, expected)}, got a private key (never configure it where a public key belongs)`);
-    } catch (e) {
-      if (e instanceof PayConfigError) throw e;
-    }
+    errors.push(e);
   }
   throw new PayConfigError(
-    `${describe(label, expected)}; ${bytes.length} bytes of DER could not be parsed as SPKI, PKCS#1 or a certificate (truncated or damaged?): ${errors[0]}`,
+    `${describe(label, expected)}; ${bytes.length} bytes of DER could not be parsed as SPKI, PKCS#1 or a certificate (truncated or damaged?): ${reason(errors[0])}`,
+    { cause: errors[0] },
   );
 }
 
@@ -275,6 +338,12 @@ export interface Pkcs12Contents {
  */
 export function loadPkcs12(input: Uint8Array | string, password: string, options: { label?: string } = {}): Pkcs12Contents {
   const label = options.label ?? 'pkcs12';
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new PayConfigError(`@pay/core: ${label}: expected the bytes of a PKCS#12 (.p12/.pfx) file or their base64, got ${kindOf(input)}`);
+  }
+  if (typeof password !== 'string') {
+    throw new PayConfigError(`@pay/core: ${label}: expected the PKCS#12 password as a string, got ${kindOf(password)}`);
+  }
   const bytes = typeof input === 'string' ? Buffer.from(input.replace(/\s+/g, ''), 'base64') : Buffer.from(input);
   if (bytes.length < 16 || bytes[0] !== 0x30) {
     throw new PayConfigError(
