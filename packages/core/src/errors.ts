@@ -289,18 +289,29 @@ export class PayStateError extends PayError {
   }
 }
 
-const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
-const LONG_BASE64 = /[A-Za-z0-9+/=_-]{120,}/g;
+/** A PEM block; one cut short (no END line) is redacted up to the end of its base64 and header lines. */
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----(?:[\s\S]*?-----END [A-Z0-9 ]+-----|[A-Za-z0-9+/=\s\\:,-]*)/g;
+/** Base64 runs, possibly wrapped across lines (real or escaped `\n` line breaks). */
+const BASE64_RUN = /[A-Za-z0-9+/=_-]{16,}(?:(?:\s|\\[rn])+[A-Za-z0-9+/=_-]{16,})*/g;
+const LONG_RUN = 120;
 
 /**
  * Removes what could be key material from a text meant for logs or `err_detail`:
- * PEM blocks and long base64 runs (keys and certificates are hundreds of characters).
+ * PEM blocks and base64 runs of 120 characters or more, also when wrapped across
+ * lines (keys and certificates are hundreds of characters; signatures, ids and
+ * serials are shorter and stay readable).
  *
+ * @example
+ * ```ts
+ * redactSecrets(`bad key ${pem}`); // 'bad key [redacted PEM]'
+ * ```
  * @param text - any message
- * @returns the message with such runs replaced by `[redacted]`
+ * @returns the message with such runs replaced by `[redacted PEM]` / `[redacted]`
  */
 export function redactSecrets(text: string): string {
-  return text.replace(PEM_BLOCK, '[redacted PEM]').replace(LONG_BASE64, '[redacted]');
+  return text
+    .replace(PEM_BLOCK, '[redacted PEM]')
+    .replace(BASE64_RUN, (run) => (run.replace(/\s|\\[rn]/g, '').length >= LONG_RUN ? '[redacted]' : run));
 }
 
 /** True when `value` is a {@link PayError} (also across duplicated copies of the package). */

@@ -56,22 +56,35 @@ export function payFailure(error: unknown, id?: string): PayFailure {
   let failure: PayFailure;
   if (isPayError(error)) {
     const e = error as PayError;
-    failure = {
-      result_code: e.resultCode === 0 ? ResultCode.INTERNAL : e.resultCode,
-      result_msg: ResultMessage[e.resultCode] ?? 'ERROR',
-      err_detail: e.detail,
-    };
+    const code: FailureCode = e.resultCode === 0 ? ResultCode.INTERNAL : e.resultCode;
+    // A PayError from another copy of the package may lack the `detail` getter.
+    const detail = typeof e.detail === 'string' ? e.detail : redactSecrets(typeof e.message === 'string' ? e.message : describeThrown(e));
+    failure = { result_code: code, result_msg: ResultMessage[code] ?? 'ERROR', err_detail: detail };
   } else {
-    const name = error instanceof Error ? error.name : typeof error;
-    const message = error instanceof Error ? error.message : String(error);
     failure = {
       result_code: ResultCode.INTERNAL,
       result_msg: ResultMessage[ResultCode.INTERNAL],
-      err_detail: redactSecrets(`unexpected ${name}: ${message}`),
+      err_detail: redactSecrets(`unexpected ${describeThrown(error)}`),
     };
   }
   if (id !== undefined) failure.id = id;
   return failure;
+}
+
+/** Describes any thrown value without ever throwing (objects without a prototype, throwing getters…). */
+function describeThrown(error: unknown): string {
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    if (typeof error === 'string') return `string: ${error}`;
+    if (error === null || error === undefined) return String(error);
+    if (typeof error === 'object') {
+      const message = (error as { message?: unknown }).message;
+      return typeof message === 'string' ? `object: ${message}` : `object: ${Object.prototype.toString.call(error)}`;
+    }
+    return `${typeof error}: ${String(error)}`;
+  } catch {
+    return 'value that cannot be described';
+  }
 }
 
 /**
