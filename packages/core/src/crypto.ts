@@ -40,7 +40,26 @@ export type RsaHash = 'sha1' | 'sha256';
  * ```
  */
 export function rsaSign(hash: RsaHash, privateKey: KeyObject, data: Data): string {
-  return nodeSign(hash, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, privateKey).toString('base64');
+  try {
+    return nodeSign(hash, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, privateKey).toString('base64');
+  } catch (e) {
+    throw new PayArgumentError(
+      `@pay/core: rsaSign: expected an RSA private KeyObject and ${hash}, signing failed: ${keyProblem(privateKey, e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/** Describes what is wrong with a key handed to a primitive, without its material. */
+function keyProblem(key: unknown, e: unknown): string {
+  const k = key as Partial<KeyObject> | null | undefined;
+  const found =
+    k && typeof k === 'object' && typeof k.type === 'string'
+      ? `got a ${k.type}${k.asymmetricKeyType ? ` ${k.asymmetricKeyType}` : ''} KeyObject`
+      : `got ${k === null ? 'null' : typeof k}`;
+  return `${found} (${e instanceof Error ? e.message : String(e)})`;
 }
 
 /**
@@ -66,12 +85,21 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
   return Buffer.from(t, 'base64');
 }
 
-/** RSA-OAEP (SHA-1, MGF1-SHA-1) encryption, base64 output: WeChat Pay sensitive fields. */
+/**
+ * RSA-OAEP (SHA-1, MGF1-SHA-1) encryption, base64 output: WeChat Pay sensitive fields.
+ *
+ * @throws PayArgumentError when the key is not an RSA key or the data is too long for it (214 bytes for RSA-2048)
+ */
 export function rsaOaepEncrypt(publicKey: KeyObject, data: Data): string {
-  return publicEncrypt(
-    { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-    typeof data === 'string' ? Buffer.from(data, 'utf8') : data,
-  ).toString('base64');
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  try {
+    return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, bytes).toString('base64');
+  } catch (e) {
+    throw new PayArgumentError(
+      `@pay/core: RSA-OAEP: could not encrypt ${bytes.length} bytes (too long for the key, or not an RSA key): ${keyProblem(publicKey, e)}`,
+      { cause: e },
+    );
+  }
 }
 
 /**
@@ -88,13 +116,25 @@ export function rsaOaepDecrypt(privateKey: KeyObject, ciphertext: string | Uint8
   }
 }
 
-/** RSA PKCS#1 v1.5 encryption, base64 output: UnionPay `accNo` / `customerInfo`. */
+/**
+ * RSA PKCS#1 v1.5 encryption, base64 output: UnionPay `accNo` / `customerInfo`.
+ *
+ * @throws PayArgumentError when the key is not an RSA key or the data is too long for it (245 bytes for RSA-2048)
+ */
 export function rsaPkcs1Encrypt(publicKey: KeyObject, data: Data): string {
-  return publicEncrypt(
-    { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
-    typeof data === 'string' ? Buffer.from(data, 'utf8') : data,
-  ).toString('base64');
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  try {
+    return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, bytes).toString('base64');
+  } catch (e) {
+    throw new PayArgumentError(
+      `@pay/core: RSA PKCS#1 v1.5: could not encrypt ${bytes.length} bytes (too long for the key, or not an RSA key): ${keyProblem(publicKey, e)}`,
+      { cause: e },
+    );
+  }
 }
+
+/** node-forge copies of private keys, made once per KeyObject (no PEM parsing per call). */
+const forgeKeys = new WeakMap<KeyObject, import('node-forge').pki.rsa.PrivateKey>();
 
 /**
  * RSA PKCS#1 v1.5 decryption of base64 ciphertext, through node-forge (Node 20
@@ -104,11 +144,20 @@ export function rsaPkcs1Encrypt(publicKey: KeyObject, data: Data): string {
  */
 export function rsaPkcs1Decrypt(privateKey: KeyObject, ciphertext: string | Uint8Array): Buffer {
   const forge = loadForge();
+  let key = forgeKeys.get(privateKey);
+  if (key === undefined) {
+    try {
+      key = forge.pki.privateKeyFromPem(privateKey.export({ format: 'pem', type: 'pkcs1' }).toString());
+    } catch (e) {
+      throw new PayArgumentError(`@pay/core: RSA PKCS#1 v1.5 decryption: expected an RSA private KeyObject, ${keyProblem(privateKey, e)}`, {
+        cause: e,
+      });
+    }
+    forgeKeys.set(privateKey, key);
+  }
   try {
-    const pem = privateKey.export({ format: 'pem', type: 'pkcs1' }).toString();
-    const key = forge.pki.privateKeyFromPem(pem);
     const c = typeof ciphertext === 'string' ? Buffer.from(ciphertext, 'base64') : Buffer.from(ciphertext);
-    return Buffer.from(key.decrypt(c.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+    return Buffer.from((key as import('node-forge').pki.rsa.PrivateKey).decrypt(c.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
   } catch (e) {
     throw new PayDecryptError('@pay/core: RSA PKCS#1 v1.5 decryption failed (wrong key or damaged ciphertext)', { cause: e });
   }
@@ -117,17 +166,34 @@ export function rsaPkcs1Decrypt(privateKey: KeyObject, ciphertext: string | Uint
 /** Encoding of an ECDSA signature: ASN.1 DER, or the raw `r || s` of JWS (IEEE P1363). */
 export type EcdsaEncoding = 'der' | 'ieee-p1363';
 
-/** ECDSA P-256 with SHA-256 (ES256). */
+/**
+ * ECDSA P-256 with SHA-256 (ES256).
+ *
+ * @example
+ * ```ts
+ * const jwsSignature = ecdsaSign(appleKey, `${header}.${payload}`, 'ieee-p1363'); // 64 bytes r || s
+ * ```
+ * @throws PayArgumentError when the key is not a P-256 private key (an RSA key would silently make an RSA signature)
+ */
 export function ecdsaSign(privateKey: KeyObject, data: Data, encoding: EcdsaEncoding = 'der'): Buffer {
+  if (
+    privateKey?.type !== 'private' ||
+    privateKey.asymmetricKeyType !== 'ec' ||
+    privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1'
+  ) {
+    throw new PayArgumentError(
+      `@pay/core: ecdsaSign: expected a P-256 (prime256v1) EC private KeyObject, ${keyProblem(privateKey, privateKey?.asymmetricKeyDetails?.namedCurve ?? 'no curve')}`,
+    );
+  }
   return nodeSign('sha256', typeof data === 'string' ? Buffer.from(data, 'utf8') : data, {
     key: privateKey,
     dsaEncoding: encoding,
   });
 }
 
-/** Verifies an ECDSA P-256 / SHA-256 signature; false, never a throw, on malformed input. */
+/** Verifies an ECDSA P-256 / SHA-256 signature; false, never a throw, on malformed input or a non-EC key. */
 export function ecdsaVerify(publicKey: KeyObject, data: Data, signature: Uint8Array, encoding: EcdsaEncoding = 'der'): boolean {
-  if (signature.length === 0) return false;
+  if (!(signature instanceof Uint8Array) || signature.length === 0 || publicKey?.asymmetricKeyType !== 'ec') return false;
   try {
     return nodeVerify(
       'sha256',
@@ -187,7 +253,18 @@ export function timingSafeEqualData(a: Data, b: Data): boolean {
   return timingSafeEqual(x, y);
 }
 
+function ivBytes(iv: Uint8Array, what: string): void {
+  if (!(iv instanceof Uint8Array) || iv.length !== 16) {
+    throw new PayArgumentError(
+      `@pay/core: ${what}: expected a 16-byte IV, got ${iv instanceof Uint8Array ? `${iv.length} bytes` : typeof iv}`,
+    );
+  }
+}
+
 function keyBytes(key: Data, length: number, what: string): Buffer {
+  if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+    throw new PayArgumentError(`@pay/core: ${what}: expected a ${length}-byte key, got ${key === null ? 'null' : typeof key}`);
+  }
   const k = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
   if (k.length !== length) throw new PayArgumentError(`@pay/core: ${what}: expected a ${length}-byte key, got ${k.length} bytes`);
   return k;
@@ -201,7 +278,10 @@ function keyBytes(key: Data, length: number, what: string): Buffer {
  * @param aad - associated data
  */
 export function aes256GcmEncrypt(key: Data, iv: Data, plaintext: Data, aad: Data = ''): Buffer {
-  const cipher = createCipheriv('aes-256-gcm', keyBytes(key, 32, 'AES-256-GCM'), typeof iv === 'string' ? Buffer.from(iv, 'utf8') : iv);
+  const nonce = typeof iv === 'string' ? Buffer.from(iv, 'utf8') : iv;
+  if (nonce.length === 0)
+    throw new PayArgumentError('@pay/core: AES-256-GCM: expected a nonce (12 bytes for WeChat Pay), got an empty one');
+  const cipher = createCipheriv('aes-256-gcm', keyBytes(key, 32, 'AES-256-GCM'), nonce);
   cipher.setAAD(typeof aad === 'string' ? Buffer.from(aad, 'utf8') : aad);
   const out = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   return out;
@@ -233,6 +313,7 @@ export function aes256GcmDecrypt(key: Data, iv: Data, ciphertextAndTag: Uint8Arr
 
 /** AES-128-CBC with PKCS#7 padding (Alipay `encrypt_type=AES`; zero IV by default). */
 export function aes128CbcEncrypt(key: Uint8Array, plaintext: Data, iv: Uint8Array = Buffer.alloc(16)): Buffer {
+  ivBytes(iv, 'AES-128-CBC');
   const cipher = createCipheriv('aes-128-cbc', keyBytes(key, 16, 'AES-128-CBC'), iv);
   return Buffer.concat([cipher.update(plaintext), cipher.final()]);
 }
@@ -244,6 +325,7 @@ export function aes128CbcEncrypt(key: Uint8Array, plaintext: Data, iv: Uint8Arra
  */
 export function aes128CbcDecrypt(key: Uint8Array, ciphertext: Uint8Array, iv: Uint8Array = Buffer.alloc(16)): Buffer {
   const k = keyBytes(key, 16, 'AES-128-CBC');
+  ivBytes(iv, 'AES-128-CBC');
   try {
     const decipher = createDecipheriv('aes-128-cbc', k, iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
@@ -282,8 +364,12 @@ const NONCE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
  * A cryptographically secure random string over `[A-Za-z0-9]` (never `Math.random`).
  *
  * @param length - number of characters, 32 by default (WeChat's `nonce_str` limit)
+ * @throws PayArgumentError when the length is not a positive integer
  */
 export function randomNonce(length = 32): string {
+  if (!Number.isSafeInteger(length) || length < 1) {
+    throw new PayArgumentError(`@pay/core: randomNonce: expected a positive integer length, got ${String(length)}`);
+  }
   const bytes = randomBytes(length * 2);
   let out = '';
   for (let i = 0; i < bytes.length && out.length < length; i++) {
