@@ -21,6 +21,7 @@ export {
   Certificate,
   type CertificateExtension,
   type ChainOptions,
+  type KeyUsage,
   type NameAttribute,
   type NameFormat,
   parseCertificate,

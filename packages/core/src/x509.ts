@@ -83,6 +83,38 @@ export interface NameFormat {
   separator?: string;
 }
 
+/** The names of the keyUsage bits (RFC 5280 §4.2.1.3), in bit order. */
+const KEY_USAGE_BITS = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
+
+/** One keyUsage bit of a certificate. */
+export type KeyUsage = (typeof KEY_USAGE_BITS)[number];
+
+function parseKeyUsage(value: Uint8Array): Set<KeyUsage> {
+  const bits = readDer(value);
+  const c = derContent(bits);
+  const out = new Set<KeyUsage>();
+  for (let i = 0; i < KEY_USAGE_BITS.length; i++) {
+    const byte = c[1 + (i >> 3)];
+    if (byte !== undefined && (byte & (0x80 >> (i & 7))) !== 0) out.add(KEY_USAGE_BITS[i] as KeyUsage);
+  }
+  return out;
+}
+
+function parsePathLen(value: Uint8Array): number | undefined {
+  for (const part of derChildren(readDer(value))) if (part.tag === 0x02) return Number(derInteger(part));
+  return undefined;
+}
+
 function formatName(attrs: NameAttribute[], format: NameFormat = {}): string {
   const list = format.order === 'reverse' ? [...attrs].reverse() : attrs;
   return list.map((a) => `${a.type}=${a.value}`).join(format.separator ?? ',');
@@ -117,6 +149,10 @@ export class Certificate {
   readonly publicKey: KeyObject;
   /** Whether basicConstraints says this is a CA. */
   readonly isCA: boolean;
+  /** The keyUsage bits, or undefined when the certificate has no keyUsage extension. */
+  readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
+  /** basicConstraints `pathLenConstraint`: how many CA certificates may follow below this one; undefined when unlimited. */
+  readonly pathLenConstraint: number | undefined;
   private readonly issuerDer: Buffer;
   private readonly subjectDer: Buffer;
 
@@ -125,6 +161,9 @@ export class Certificate {
    * @throws PayConfigError when the bytes are not a certificate
    */
   constructor(der: Uint8Array) {
+    if (!(der instanceof Uint8Array)) {
+      throw new PayConfigError(`@pay/core: expected the DER bytes of an X.509 certificate, got ${der === null ? 'null' : typeof der}`);
+    }
     this.der = Buffer.from(der);
     try {
       this.x509 = new X509Certificate(this.der);
@@ -168,6 +207,10 @@ export class Certificate {
       this.extensions = extensions;
       this.publicKey = this.x509.publicKey;
       this.isCA = this.x509.ca;
+      const keyUsage = extensions.get('2.5.29.15');
+      this.keyUsage = keyUsage ? parseKeyUsage(keyUsage.value) : undefined;
+      const basic = extensions.get('2.5.29.19');
+      this.pathLenConstraint = basic ? parsePathLen(basic.value) : undefined;
     } catch (e) {
       if (e instanceof PayConfigError) throw e;
       throw new PayConfigError(
@@ -254,8 +297,13 @@ export function parseCertificate(input: string | Uint8Array): Certificate {
  */
 export function parseCertificates(input: string | Uint8Array): Certificate[] {
   if (typeof input !== 'string') {
+    if (!(input instanceof Uint8Array)) {
+      throw new PayConfigError(
+        `@pay/core: expected a certificate (PEM, base64 DER or DER bytes), got ${input === null ? 'null' : typeof input}`,
+      );
+    }
     const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    if (buf[0] === 0x30) return [new Certificate(buf)];
+    if (buf[0] === 0x30) return splitDer(buf).map((der) => new Certificate(der));
     return parseCertificates(buf.toString('utf8'));
   }
   const text = input.includes('\\n') ? input.replace(/\\r\\n|\\n/g, '\n') : input;
@@ -266,6 +314,26 @@ export function parseCertificates(input: string | Uint8Array): Certificate[] {
   const compact = text.replace(/\s+/g, '');
   if (/^[A-Za-z0-9+/=]+$/.test(compact) && compact.length > 100) return [new Certificate(Buffer.from(compact, 'base64'))];
   throw new PayConfigError('@pay/core: expected a certificate (PEM, base64 DER or DER bytes), found none');
+}
+
+/** Splits DER bytes holding one or more concatenated certificates. */
+function splitDer(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    let end: number;
+    try {
+      end = readDer(buf, pos).end;
+    } catch (e) {
+      throw new PayConfigError(
+        `@pay/core: expected DER certificates, the bytes at offset ${pos} of ${buf.length} are not a complete DER element (truncated?)`,
+        { cause: e },
+      );
+    }
+    out.push(buf.subarray(pos, end));
+    pos = end;
+  }
+  return out;
 }
 
 /** Options of {@link verifyCertificateChain}. */
@@ -284,7 +352,15 @@ export interface ChainOptions {
  * never trusted by itself).
  *
  * @returns the path, leaf first, ending with the trusted root
- * @throws PayCertificateError with `reason` `EMPTY_ROOTS`, `EXPIRED`, `NOT_YET_VALID`, `NOT_CA` or `UNTRUSTED`
+ * Every intermediate must be a CA (basicConstraints); every issuer, root
+ * included, must be allowed to sign certificates (keyUsage `keyCertSign`, when
+ * the extension is present) and respect its `pathLenConstraint`.
+ *
+ * @example
+ * ```ts
+ * const path = verifyCertificateChain(leaf, [middle], [root], { at: clock() });
+ * ```
+ * @throws PayCertificateError with `reason` `EMPTY_ROOTS`, `EXPIRED`, `NOT_YET_VALID`, `NOT_CA`, `PATH_LENGTH` or `UNTRUSTED`
  */
 export function verifyCertificateChain(
   leaf: Certificate,
@@ -314,21 +390,36 @@ export function verifyCertificateChain(
   };
   checkValid(leaf, 'leaf');
   let current = leaf;
+  // An issuer must be a CA allowed to sign certificates, with room for the CAs below it.
+  const checkIssuer = (issuer: Certificate, child: Certificate, casBelow: number, role: string): void => {
+    const what = `@pay/core: chain: the ${role} ${issuer.subjectName()} (serial ${issuer.serialHex}) that issued ${child.subjectName()}`;
+    if (issuer.keyUsage !== undefined && !issuer.keyUsage.has('keyCertSign')) {
+      throw new PayCertificateError(`${what} may not sign certificates (its keyUsage lacks keyCertSign)`, { reason: 'NOT_CA' });
+    }
+    // Roots are trust anchors chosen by configuration (RFC 5280 §6.1 does not require them to carry basicConstraints).
+    if (role !== 'root' && !issuer.isCA) {
+      throw new PayCertificateError(`${what} is not a CA (basicConstraints cA is not set)`, { reason: 'NOT_CA' });
+    }
+    if (issuer.pathLenConstraint !== undefined && casBelow > issuer.pathLenConstraint) {
+      throw new PayCertificateError(`${what} allows ${issuer.pathLenConstraint} CA certificate(s) below it, the chain has ${casBelow}`, {
+        reason: 'PATH_LENGTH',
+      });
+    }
+  };
   const used = new Set<Certificate>();
   while (path.length <= maxDepth) {
     const root = roots.find((r) => r.der.equals(current.der) || current.isIssuedBy(r));
     if (root) {
       checkValid(root, 'root');
-      if (!root.der.equals(current.der)) path.push(root);
+      if (!root.der.equals(current.der)) {
+        checkIssuer(root, current, path.length - 1, 'root');
+        path.push(root);
+      }
       return path;
     }
     const next = intermediates.find((c) => !used.has(c) && current.isIssuedBy(c));
     if (!next) break;
-    if (!next.isCA) {
-      throw new PayCertificateError(`@pay/core: chain: the issuer of ${current.subjectName()} (${next.subjectName()}) is not a CA`, {
-        reason: 'NOT_CA',
-      });
-    }
+    checkIssuer(next, current, path.length - 1, 'intermediate');
     checkValid(next, 'intermediate');
     used.add(next);
     path.push(next);

@@ -44,7 +44,7 @@ export interface CertSpec {
   keyUsage?: { keyCertSign?: boolean; digitalSignature?: boolean; cRLSign?: boolean; keyEncipherment?: boolean };
   /** The issuer; omitted means self-signed. */
   issuer?: TestCert;
-  /** The key pair to certify (a new one when omitted). */
+  /** The key pair to certify (a new RSA-1024 one, quick to make, when omitted). */
   keys?: TestKeyPair;
   /** Signature digest; sha256 by default. */
   digest?: 'sha1' | 'sha256';
@@ -64,7 +64,7 @@ function attrs(list: Array<[string, string]>): forge.pki.CertificateField[] {
 
 /** Builds (and signs) one certificate. */
 export function makeCert(spec: CertSpec): TestCert {
-  const keys = spec.keys ?? rsaKeyPair();
+  const keys = spec.keys ?? rsaKeyPair(1024);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.forgePublic;
   cert.serialNumber = spec.serialHex ?? '01';
