@@ -1,6 +1,7 @@
 /**
- * unionpay emulator (under construction).
+ * The UnionPay ACP gateway emulator and its generated certificate hierarchy.
  *
  * @module
  */
-export {};
+export * from './emulator.js';
+export * from './pki.js';
