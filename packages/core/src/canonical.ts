@@ -32,9 +32,18 @@ function compareAscii(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Text of a number or boolean; anything else (an object, an array…) is a caller bug that would sign `[object Object]`. */
+function scalarText(value: unknown, key: string): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  throw new PayArgumentError(
+    `@pay/core: the value of "${key}" must be a string, number or boolean, got ${Array.isArray(value) ? 'an array' : typeof value} (serialise it first, e.g. JSON.stringify(biz_content))`,
+  );
+}
+
 /**
  * Builds the `k1=v1&k2=v2` string providers sign: keys in ASCII order, values raw.
  *
+ * @throws PayArgumentError for a value that is an object or array (it would be signed as `[object Object]`)
  * @example
  * ```ts
  * canonicalString({ b: '2', a: '1', sign: 'x', empty: '' }, { exclude: ['sign'] }); // 'a=1&b=2'
@@ -51,7 +60,7 @@ export function canonicalString(params: Params, options: CanonicalOptions = {}):
     if (exclude?.has(key)) continue;
     const raw = params[key];
     if (raw === undefined || raw === null) continue;
-    let value = typeof raw === 'string' ? raw : String(raw);
+    let value = typeof raw === 'string' ? raw : scalarText(raw, key);
     if (trim) value = value.trim();
     if (dropEmpty && value === '') continue;
     if (options.encode) value = options.encode(value, key);
@@ -61,16 +70,30 @@ export function canonicalString(params: Params, options: CanonicalOptions = {}):
   return out;
 }
 
-/** Percent-encodes a value as `application/x-www-form-urlencoded` does (space as `+`). */
+/**
+ * Percent-encodes a value as `application/x-www-form-urlencoded` does (space as `+`).
+ *
+ * @throws PayArgumentError for text that is not valid UTF-16 (a lone surrogate)
+ */
 export function formEncodeValue(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/%20/g, '+')
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(value);
+  } catch (e) {
+    throw new PayArgumentError('@pay/core: form: a value holds a lone UTF-16 surrogate and cannot be encoded as UTF-8', { cause: e });
+  }
+  return encoded.replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /**
  * Encodes parameters as `application/x-www-form-urlencoded`, in the order given
  * (or sorted), leaving out `undefined` and `null`.
+ *
+ * @example
+ * ```ts
+ * formEncode({ subject: '测试 a+b', total_amount: '0.01' }); // 'subject=%E6%B5%8B%E8%AF%95+a%2Bb&total_amount=0.01'
+ * ```
+ * @throws PayArgumentError for a value that is an object or array, or holds a lone surrogate
  */
 export function formEncode(params: Params, options: { sort?: boolean } = {}): string {
   const keys = Object.keys(params);
@@ -79,7 +102,7 @@ export function formEncode(params: Params, options: { sort?: boolean } = {}): st
   for (const key of keys) {
     const v = params[key];
     if (v === undefined || v === null) continue;
-    parts.push(`${formEncodeValue(key)}=${formEncodeValue(String(v))}`);
+    parts.push(`${formEncodeValue(key)}=${formEncodeValue(typeof v === 'string' ? v : scalarText(v, key))}`);
   }
   return parts.join('&');
 }
@@ -106,6 +129,11 @@ export interface FormDecodeOptions {
  * @throws PayArgumentError on malformed percent-encoding or a duplicated key
  */
 export function formDecode(body: string | Uint8Array, options: FormDecodeOptions = {}): Record<string, string> {
+  if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    throw new PayArgumentError(
+      `@pay/core: form: expected the raw body as a string or bytes, got ${body === null ? 'null' : typeof body} (a body parsed by a framework cannot be verified: keep the raw body)`,
+    );
+  }
   const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   const out: Record<string, string> = Object.create(null);
   const mode = options.duplicates ?? 'error';

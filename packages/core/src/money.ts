@@ -56,6 +56,13 @@ export function toDecimalString(minorUnits: number, currency = 'CNY'): string {
 
 const DECIMAL_RE = /^(\d+)(?:\.(\d+))?$/;
 
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `the bigint ${value}`;
+  if (typeof value === 'number') return `the number ${value}`;
+  return value === null ? 'null' : typeof value;
+}
+
 /**
  * Parses a decimal string into minor units: `"88.88"` → `8888`, `"1"` → `100`,
  * `"0.1"` → `10`. Fractions of a minor unit are rejected (`"1.005"`), not rounded.
@@ -66,7 +73,7 @@ export function fromDecimalString(text: string, currency = 'CNY'): number {
   const exp = currencyExponent(currency);
   const m = typeof text === 'string' ? DECIMAL_RE.exec(text.trim()) : null;
   if (!m)
-    throw new PayArgumentError(`@pay/core: amount: expected a non-negative decimal string such as "88.88", got ${JSON.stringify(text)}`);
+    throw new PayArgumentError(`@pay/core: amount: expected a non-negative decimal string such as "88.88", got ${describeValue(text)}`);
   const whole = m[1] as string;
   const frac = m[2] ?? '';
   if (frac.length > exp && /[1-9]/.test(frac.slice(exp))) {
