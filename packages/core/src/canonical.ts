@@ -107,9 +107,13 @@ export function formEncode(params: Params, options: { sort?: boolean } = {}): st
   return parts.join('&');
 }
 
+const PLUS = /\+/g;
+
 function decodeComponent(text: string, what: string): string {
+  // fast path (same result): without '%' there is nothing for decodeURIComponent to do
+  if (text.indexOf('%') < 0) return text.indexOf('+') < 0 ? text : text.replace(PLUS, ' ');
   try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
+    return decodeURIComponent(text.indexOf('+') < 0 ? text : text.replace(PLUS, ' '));
   } catch (e) {
     throw new PayArgumentError(`@pay/core: form: ${what} is not valid percent-encoding: "${text.slice(0, 40)}"`, { cause: e });
   }
