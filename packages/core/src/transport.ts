@@ -5,7 +5,7 @@
  * @module
  */
 import type { Agent as HttpsAgent } from 'node:https';
-import { PayArgumentError, PayError, PayNetworkError, PayTimeoutError, PayUpstreamError } from './errors.js';
+import { PayArgumentError, PayError, PayNetworkError, PayResponseError, PayTimeoutError, PayUpstreamError } from './errors.js';
 import { loadAxios } from './lazy.js';
 
 /** An HTTP request as the provider packages make it. */
@@ -123,14 +123,22 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
     const axios = loadAxios();
     const host = new URL(req.url).host;
     const timeout = req.timeoutMs ?? timeoutMs;
+    // axios' own timeout is a socket idle timeout; this deadline also bounds a body that trickles in.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeout);
     let res: import('axios').AxiosResponse<ArrayBuffer>;
     try {
       res = await axios.request<ArrayBuffer>({
         method: req.method,
         url: req.url,
         headers: req.headers ?? {},
-        data: req.body,
+        // axios sends strings and Buffers but refuses other Uint8Array views
+        data:
+          req.body instanceof Uint8Array && !Buffer.isBuffer(req.body)
+            ? Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength)
+            : req.body,
         timeout,
+        signal: deadline.signal,
         responseType: 'arraybuffer',
         transformResponse: [(d: unknown) => d],
         transformRequest: [(d: unknown) => d],
@@ -142,13 +150,29 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
         ...((req.httpsAgent ?? options.httpsAgent) ? { httpsAgent: req.httpsAgent ?? options.httpsAgent } : {}),
       });
     } catch (e) {
-      const err = e as { code?: string; message?: string };
-      if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || /timeout/i.test(err.message ?? '')) {
+      const err = e as { code?: string; message?: string; cause?: { code?: string } };
+      if (deadline.signal.aborted || err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || /timeout/i.test(err.message ?? '')) {
         throw new PayTimeoutError(`@pay/core: transport: ${req.method} ${host} timed out after ${timeout} ms`, { cause: e });
       }
-      throw new PayNetworkError(`@pay/core: transport: ${req.method} ${host} failed: ${err.code ?? ''} ${err.message ?? ''}`.trim(), {
+      if (/maxContentLength/.test(err.message ?? '')) {
+        throw new PayResponseError(`@pay/core: transport: ${req.method} ${host} answered with a body larger than ${maxBodyBytes} bytes`, {
+          cause: e,
+        });
+      }
+      const code = err.code ?? err.cause?.code ?? '';
+      // A certificate or TLS failure will fail again: do not retry it.
+      const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO/i.test(`${code} ${err.message ?? ''}`);
+      throw new PayNetworkError(`@pay/core: transport: ${req.method} ${host} failed: ${code} ${err.message ?? ''}`.trim(), {
         cause: e,
+        ...(tls
+          ? {
+              retryable: false,
+              hint: 'TLS failed: check the https agent (client certificate and key for mTLS, trusted CA) and the server certificate',
+            }
+          : {}),
       });
+    } finally {
+      clearTimeout(timer);
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {

@@ -46,6 +46,10 @@ export interface CertSpec {
   issuer?: TestCert;
   /** The key pair to certify (a new RSA-1024 one, quick to make, when omitted). */
   keys?: TestKeyPair;
+  /** subjectAltName entries: IP addresses and DNS names (TLS server certificates). */
+  altNames?: { ips?: string[]; dns?: string[] };
+  /** extKeyUsage: serverAuth / clientAuth. */
+  extKeyUsage?: { serverAuth?: boolean; clientAuth?: boolean };
   /** Signature digest; sha256 by default. */
   digest?: 'sha1' | 'sha256';
 }
@@ -82,6 +86,16 @@ export function makeCert(spec: CertSpec): TestCert {
     });
   }
   if (spec.keyUsage) extensions.push({ name: 'keyUsage', critical: true, ...spec.keyUsage });
+  if (spec.extKeyUsage) extensions.push({ name: 'extKeyUsage', ...spec.extKeyUsage });
+  if (spec.altNames) {
+    extensions.push({
+      name: 'subjectAltName',
+      altNames: [
+        ...(spec.altNames.ips ?? []).map((ip) => ({ type: 7, ip })),
+        ...(spec.altNames.dns ?? []).map((value) => ({ type: 2, value })),
+      ],
+    });
+  }
   if (extensions.length > 0) cert.setExtensions(extensions);
   const signer = spec.issuer ? spec.issuer.keys.forgePrivate : keys.forgePrivate;
   cert.sign(signer, spec.digest === 'sha1' ? forge.md.sha1.create() : forge.md.sha256.create());
@@ -101,6 +115,11 @@ export function makePkcs12(
     friendlyName: 'test',
   });
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+}
+
+/** The private key of a test certificate in PEM PKCS#8 (for TLS servers and agents). */
+export function keyPem(cert: TestCert): string {
+  return cert.keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
 /** PEM text wrapped at 64 columns. */
