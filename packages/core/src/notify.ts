@@ -65,25 +65,41 @@ function splitUrl(url: string | undefined): string {
  *   writeNodeReply(res, await payments.handleNotification('alipay', incoming));
  * });
  * ```
- * @throws PayArgumentError when the body is larger than `maxBytes` or the stream fails
+ * @throws PayArgumentError when the body is larger than `maxBytes`, was already read by a body parser, or the stream fails
  */
 export async function fromNodeRequest(req: IncomingMessage, options: { maxBytes?: number } = {}): Promise<IncomingNotification> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const tooLarge = (): PayArgumentError =>
+    new PayArgumentError(`@pay/core: notification body is larger than ${maxBytes} bytes`, {
+      hint: 'answer 413; raise maxBytes if the provider really sends such bodies',
+    });
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > maxBytes) throw tooLarge();
+  // A body parser that ran first has consumed the stream: there is nothing left to read.
+  if (req.readableEnded) {
+    throw new PayArgumentError(
+      '@pay/core: the notification body was already read (a body parser such as express.json() or express.urlencoded() ran first); the raw bytes are needed to verify the signature',
+      {
+        hint: "mount express.raw({ type: () => true }) (or your framework's raw-body option) on the notify route, or pass the raw body to fromParts()",
+      },
+    );
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of req) {
+    // destroyOnReturn: false keeps the socket open when we stop early, so a 413 can still be answered.
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
       size += buf.length;
       if (size > maxBytes) {
-        req.resume();
-        throw new PayArgumentError(`@pay/core: notification body is larger than ${maxBytes} bytes`);
+        req.resume(); // discard the rest instead of buffering it
+        throw tooLarge();
       }
       chunks.push(buf);
     }
   } catch (e) {
     if (e instanceof PayArgumentError) throw e;
-    throw new PayArgumentError('@pay/core: could not read the notification body', { cause: e });
+    throw new PayArgumentError('@pay/core: could not read the notification body (the connection failed or was aborted)', { cause: e });
   }
   return {
     method: (req.method ?? 'POST').toUpperCase(),
@@ -97,19 +113,50 @@ export async function fromNodeRequest(req: IncomingMessage, options: { maxBytes?
  * Reads a Web `Request` (Next.js route handlers, Hono, Deno, Bun, Workers) into an
  * {@link IncomingNotification}.
  *
- * @throws PayArgumentError when the body is larger than `maxBytes`
+ * @example
+ * ```ts
+ * export async function POST(request: Request): Promise<Response> {
+ *   return toWebResponse(await payments.handleNotification('wechat', await fromWebRequest(request)));
+ * }
+ * ```
+ * @throws PayArgumentError when the body is larger than `maxBytes` or was already read
  */
 export async function fromWebRequest(request: Request, options: { maxBytes?: number } = {}): Promise<IncomingNotification> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const tooLarge = (): PayArgumentError => new PayArgumentError(`@pay/core: notification body is larger than ${maxBytes} bytes`);
   const length = Number(request.headers.get('content-length') ?? '0');
-  if (length > maxBytes) throw new PayArgumentError(`@pay/core: notification body is larger than ${maxBytes} bytes`);
-  const body = Buffer.from(await request.arrayBuffer());
-  if (body.length > maxBytes) throw new PayArgumentError(`@pay/core: notification body is larger than ${maxBytes} bytes`);
+  if (length > maxBytes) throw tooLarge();
+  if (request.bodyUsed) {
+    throw new PayArgumentError(
+      '@pay/core: the Request body was already read (request.json()/formData()/text() ran first); the raw bytes are needed to verify the signature',
+      { hint: 'read nothing before fromWebRequest(), or pass request.clone()' },
+    );
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body !== null) {
+    const reader = request.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
+    } catch (e) {
+      if (e instanceof PayArgumentError) throw e;
+      throw new PayArgumentError('@pay/core: could not read the notification body', { cause: e });
+    }
+  }
   const headers: Record<string, string> = {};
   request.headers.forEach((value, key) => {
     headers[key.toLowerCase()] = value;
   });
-  return { method: request.method.toUpperCase(), headers, rawBody: body, query: splitUrl(request.url) };
+  return { method: request.method.toUpperCase(), headers, rawBody: Buffer.concat(chunks), query: splitUrl(request.url) };
 }
 
 /** What a framework already read, for {@link fromParts}. */
@@ -119,7 +166,7 @@ export interface NotificationParts {
   /** Headers as the framework exposes them. */
   headers?: Record<string, string | string[] | undefined>;
   /** The raw body (keep it: a re-serialised parsed body does not verify). */
-  rawBody?: string | Uint8Array;
+  rawBody?: string | Uint8Array | ArrayBuffer;
   /** The request URL (its query string is kept) or the raw query string. */
   url?: string;
   /** The raw query string, without `?`. */
@@ -133,10 +180,14 @@ export interface NotificationParts {
  * @throws PayArgumentError when `rawBody` is an object (a parsed body cannot be verified)
  */
 export function fromParts(parts: NotificationParts): IncomingNotification {
-  const body = parts.rawBody;
+  const given = parts.rawBody;
+  const body = given instanceof ArrayBuffer ? new Uint8Array(given) : given;
   if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
     throw new PayArgumentError(
-      '@pay/core: rawBody must be the raw string or bytes of the body; a parsed and re-serialised body no longer matches its signature (configure the framework to keep the raw body)',
+      `@pay/core: rawBody must be the raw string or bytes of the body, got ${body === null ? 'null' : Array.isArray(body) ? 'an array' : `a parsed ${typeof body}`}; a parsed and re-serialised body no longer matches its signature (configure the framework to keep the raw body)`,
+      {
+        hint: 'Express: express.raw({ type: () => true }); Fastify: addContentTypeParser(..., { parseAs: "buffer" }); Koa: koa-body with includeUnparsed',
+      },
     );
   }
   return {

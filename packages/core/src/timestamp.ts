@@ -5,7 +5,7 @@
  * @module
  */
 import type { Clock } from './crypto.js';
-import { PayReplayError } from './errors.js';
+import { PayArgumentError, PayReplayError } from './errors.js';
 
 /**
  * Checks that a timestamp lies within `windowSeconds` of the clock, on both sides.
@@ -25,7 +25,7 @@ export function assertTimestampWithin(
   const text = timestampSeconds === undefined ? '' : String(timestampSeconds).trim();
   if (!/^\d{1,12}$/.test(text)) {
     throw new PayReplayError(
-      `@pay/core: ${what}: expected epoch seconds, got ${text === '' ? 'nothing' : JSON.stringify(text.slice(0, 20))}`,
+      `@pay/core: ${what}: expected epoch seconds, got ${text === '' ? 'nothing' : JSON.stringify(text.slice(0, 20))}${/^\d{13}$/.test(text) ? ' (milliseconds? the value must be in seconds)' : ''}`,
     );
   }
   const ts = Number(text);
@@ -47,8 +47,20 @@ export function assertTimestampWithin(
  */
 export class SeenIds {
   private readonly ids = new Set<string>();
-  /** @param capacity - how many ids to remember (default 10 000) */
-  constructor(private readonly capacity = 10_000) {}
+  /**
+   * @param capacity - how many ids to remember (default 10 000)
+   * @throws PayArgumentError when the capacity is not a positive integer
+   */
+  constructor(private readonly capacity = 10_000) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new PayArgumentError(`@pay/core: SeenIds: expected a positive integer capacity, got ${String(capacity)}`);
+    }
+  }
+
+  /** How many ids are remembered now (at most the capacity). */
+  get size(): number {
+    return this.ids.size;
+  }
 
   /** Records `id`; returns false if it was already there. */
   add(id: string): boolean {
