@@ -105,7 +105,12 @@ export class AlipayProvider implements PaymentProvider {
   /** The channels offered. */
   readonly channels: readonly string[] = ALIPAY_CHANNELS;
   /** The app id and the seller PID every event is checked against. */
-  readonly identity: { appId?: string; merchantId?: string };
+  readonly identity: {
+    /** The configured app id. */
+    appId?: string;
+    /** The configured seller PID, when set. */
+    merchantId?: string;
+  };
   /** The client used. */
   readonly client: AlipayClient;
   private readonly options: AlipayProviderOptions;

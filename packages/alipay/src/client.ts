@@ -22,6 +22,7 @@ import { chinaTime, signRequestParams, toChinaTime } from './sign.js';
 import type {
   AlipayBarcodeOrderInput,
   AlipayBillInput,
+  AlipayBillResponse,
   AlipayCreateOrderInput,
   AlipayCreateResponse,
   AlipayOrderInput,
@@ -433,7 +434,7 @@ export class AlipayClient {
    *
    * @throws as {@link exec}
    */
-  billDownloadUrl(input: AlipayBillInput): Promise<AlipayResponseBase & { bill_download_url: string }> {
+  billDownloadUrl(input: AlipayBillInput): Promise<AlipayBillResponse> {
     if (!/^\d{4}-\d{2}(-\d{2})?$/.test(input?.bill_date ?? '')) {
       throw new PayArgumentError(
         `${PREFIX} billDownloadUrl: bill_date must be yyyy-MM-dd or yyyy-MM, got ${JSON.stringify(input?.bill_date)}`,

@@ -33,10 +33,18 @@ export type AlipaySignType = 'RSA2' | 'RSA';
 export type AlipayGateway = 'production' | 'sandbox' | (string & {});
 
 /** Known gateways (`gateway.do`) and OpenAPI v3 endpoints. */
-export const ALIPAY_GATEWAYS = {
+export const ALIPAY_GATEWAYS: Readonly<Record<'production' | 'sandbox', AlipayEndpoints>> = {
   production: { gateway: 'https://openapi.alipay.com/gateway.do', endpoint: 'https://openapi.alipay.com' },
   sandbox: { gateway: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do', endpoint: 'https://openapi-sandbox.dl.alipaydev.com' },
-} as const;
+};
+
+/** The two URLs of an Alipay environment. */
+export interface AlipayEndpoints {
+  /** The OpenAPI `gateway.do` URL. */
+  readonly gateway: string;
+  /** The base URL of OpenAPI v3 calls. */
+  readonly endpoint: string;
+}
 
 /** A certificate as text (PEM), base64 DER or DER bytes. */
 export type CertificateInput = string | Uint8Array;

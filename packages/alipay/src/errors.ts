@@ -1,6 +1,6 @@
 /**
  * Alipay error mapping: a business answer (`code` ≠ `10000`) becomes a
- * {@link PayError} that keeps Alipay's `code`, `sub_code` and `sub_msg`, with an
+ * `PayError` that keeps Alipay's `code`, `sub_code` and `sub_msg`, with an
  * actionable hint for the common ones.
  *
  * @module
@@ -83,7 +83,7 @@ const RETRYABLE = new Set(['ACQ.SYSTEM_ERROR', 'aop.ACQ.SYSTEM_ERROR', 'isp.unkn
 const NOT_FOUND = new Set(['ACQ.TRADE_NOT_EXIST', 'TRADE_NOT_EXIST', 'ACQ.REFUND_NOT_EXIST']);
 
 /**
- * Turns Alipay's answer to a failed call into a {@link PayError}: `ACQ.TRADE_NOT_EXIST`
+ * Turns Alipay's answer to a failed call into a `PayError`: `ACQ.TRADE_NOT_EXIST`
  * is a `PayNotFoundError`, frequency limits a `PayRateLimitError`, anything else a
  * `PayProviderError`; all keep `code` / `sub_code` / `sub_msg` and get a hint.
  *

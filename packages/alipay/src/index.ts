@@ -11,6 +11,7 @@ export { AlipayClient, type AlipayExecOptions } from './client.js';
 export {
   ALIPAY_GATEWAYS,
   type AlipayConfig,
+  type AlipayEndpoints,
   type AlipayGateway,
   type AlipaySignType,
   type AlipayVerifyKey,
@@ -52,11 +53,12 @@ export {
   type VerifiedResponse,
   verifyGatewayResponse,
 } from './response.js';
-export { chinaTime, parseChinaTime, requestSignContent, signRequestParams } from './sign.js';
+export { chinaTime, parseChinaTime, requestSignContent, type SignedContent, signRequestParams } from './sign.js';
 export type * from './types.js';
 export {
   type AlipayV3RequestOptions,
   type AlipayV3Response,
+  type V3Authorization,
   type V3AuthorizationInput,
   v3Authorization,
   v3Request,

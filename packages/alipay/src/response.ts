@@ -233,7 +233,7 @@ export interface VerifiedResponse {
 
 /**
  * Verifies a gateway answer and returns its content; a business failure
- * (`error_response`, or `code` ≠ `10000`) is thrown as a {@link PayError} after verification.
+ * (`error_response`, or `code` ≠ `10000`) is thrown as a `PayError` after verification.
  *
  * @param cfg - the resolved client configuration
  * @param raw - the response body exactly as received

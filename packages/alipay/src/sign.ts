@@ -15,6 +15,14 @@ export function requestSignContent(params: Params): string {
   return canonicalString(params, { exclude: EXCLUDE_SIGN });
 }
 
+/** A signature with the exact content it covers. */
+export interface SignedContent {
+  /** The signed string. */
+  content: string;
+  /** The base64 signature. */
+  sign: string;
+}
+
 /**
  * Signs OpenAPI request parameters (`sign_type` included in the content, `sign` left out).
  *
@@ -23,7 +31,7 @@ export function requestSignContent(params: Params): string {
  * const { sign, content } = signRequestParams(params, privateKey, 'sha256');
  * ```
  */
-export function signRequestParams(params: Params, privateKey: KeyObject, hash: RsaHash): { content: string; sign: string } {
+export function signRequestParams(params: Params, privateKey: KeyObject, hash: RsaHash): SignedContent {
   const content = requestSignContent(params);
   return { content, sign: rsaSign(hash, privateKey, content) };
 }

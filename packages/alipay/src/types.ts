@@ -152,6 +152,12 @@ export interface AlipayCreateResponse extends AlipayResponseBase {
   trade_no: string;
 }
 
+/** `alipay.data.dataservice.bill.downloadurl.query` answer. */
+export interface AlipayBillResponse extends AlipayResponseBase {
+  /** Where to download the bill (valid 30 seconds). */
+  bill_download_url: string;
+}
+
 /** A page / WAP pay order for the browser. */
 export interface AlipayWebPayment {
   /** GET URL to redirect the browser to (every parameter in the query). */

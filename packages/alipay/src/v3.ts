@@ -52,11 +52,19 @@ export interface V3AuthorizationInput {
   appAuthToken?: string;
 }
 
+/** A v3 `Authorization` header and the content its signature covers. */
+export interface V3Authorization {
+  /** The header value. */
+  authorization: string;
+  /** The signed content. */
+  signContent: string;
+}
+
 /**
  * Builds the v3 `Authorization` header: `ALIPAY-SHA256withRSA app_id=…[,app_cert_sn=…],nonce=…,timestamp=…,sign=…`,
  * the signature covering `auth\nMETHOD\npath\nbody\n[token\n]`.
  */
-export function v3Authorization(cfg: ResolvedAlipayConfig, input: V3AuthorizationInput): { authorization: string; signContent: string } {
+export function v3Authorization(cfg: ResolvedAlipayConfig, input: V3AuthorizationInput): V3Authorization {
   const auth = `app_id=${cfg.appId}${cfg.appCertSn !== undefined ? `,app_cert_sn=${cfg.appCertSn}` : ''},nonce=${input.nonce},timestamp=${input.timestamp}`;
   let signContent = `${auth}\n${input.method}\n${input.pathWithQuery}\n${input.body}\n`;
   if (input.appAuthToken !== undefined) signContent += `${input.appAuthToken}\n`;

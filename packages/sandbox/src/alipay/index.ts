@@ -42,7 +42,12 @@ export interface AlipayEmulatorOptions {
   /** Multiplies the retry schedule (`1` is real time; `0.0001` makes a minute 6 ms). Default 1. */
   timeScale?: number;
   /** Legacy mapi partner and MD5 key (random key by default). */
-  legacy?: { partner?: string; md5Key?: string };
+  legacy?: {
+    /** The partner PID (default: `sellerId`). */
+    partner?: string;
+    /** The 32-character MD5 key. */
+    md5Key?: string;
+  };
   /** How far a request `timestamp` may be from the emulator's clock, minutes (default 15). */
   timestampToleranceMinutes?: number;
 }
@@ -105,6 +110,32 @@ export interface AlipayEmulatorCall {
   result: string;
 }
 
+/** The settings of an app registered with the emulator, in `AlipayClient` config shape. */
+export interface AlipayEmulatorClientConfig {
+  /** The app id. */
+  appId: string;
+  /** The app private key the emulator generated (PKCS#8 PEM). */
+  privateKey: string;
+  /** The emulator's Alipay public key (SPKI PEM). */
+  alipayPublicKey: string;
+  /** The emulator's `gateway.do` URL. */
+  gateway: string;
+  /** The merchant PID. */
+  sellerId: string;
+  /** The sign type "set in the console". */
+  signType: 'RSA2' | 'RSA';
+}
+
+/** The legacy mapi settings, in `AlipayLegacyClient` config shape. */
+export interface AlipayEmulatorLegacyConfig {
+  /** The partner PID. */
+  partner: string;
+  /** The MD5 key. */
+  md5Key: string;
+  /** The emulator's `gateway.do` URL. */
+  gateway: string;
+}
+
 /** A running Alipay emulator. */
 export interface AlipayEmulator {
   /** Base URL (`http://127.0.0.1:PORT`). */
@@ -112,18 +143,11 @@ export interface AlipayEmulator {
   /** The `gateway.do` URL. */
   readonly gatewayUrl: string;
   /** What `new AlipayClient(emu.clientConfig)` needs (public-key mode). */
-  readonly clientConfig: {
-    appId: string;
-    privateKey: string;
-    alipayPublicKey: string;
-    gateway: string;
-    sellerId: string;
-    signType: 'RSA2' | 'RSA';
-  };
+  readonly clientConfig: AlipayEmulatorClientConfig;
   /** The AES key "set in the console" (add it to clientConfig as `encryptKey` to use AES). */
   readonly encryptKey: string;
   /** What `new AlipayLegacyClient(emu.legacyConfig)` needs. */
-  readonly legacyConfig: { partner: string; md5Key: string; gateway: string };
+  readonly legacyConfig: AlipayEmulatorLegacyConfig;
   /** Delivers notifications (its `faults`: drop, duplicate, tamper, reorder, delay). */
   readonly notifier: Notifier;
   /** Gateway faults for the next answers. */
