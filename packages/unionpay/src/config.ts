@@ -75,39 +75,39 @@ export interface UnionPayConfig {
   /** `test` (gateway.test.95516.com), `production` (gateway.95516.com) or `{ baseUrl }`. */
   environment: UnionPayEnvironment;
   /** The signing `.pfx` and password; required for signMethod `01` and for decrypting `accNo`. */
-  signCert?: SignCertificateConfig;
+  signCert?: SignCertificateConfig | undefined;
   /**
    * UnionPay's root certificate (`acp_test_root.cer` / `acp_prod_root.cer`); required for 5.1.0 with
    * signMethod `01`. Test and production roots differ: use the set that belongs to `environment`.
    */
-  rootCert?: CertificateInput;
+  rootCert?: CertificateInput | undefined;
   /** UnionPay's middle certificate (`acp_test_middle.cer` / `acp_prod_middle.cer`), issued by `rootCert`. */
-  middleCert?: CertificateInput;
+  middleCert?: CertificateInput | undefined;
   /** 5.0.0 only: UnionPay's verify certificates (`acp_*_verify_sign.cer`), looked up by the message's `certId`. */
-  verifyCerts?: readonly CertificateInput[];
+  verifyCerts?: readonly CertificateInput[] | undefined;
   /** The sensitive-information encryption certificate (`acp_*_enc.cer`), for `accNo` / `customerInfo`. */
-  encryptCert?: CertificateInput;
+  encryptCert?: CertificateInput | undefined;
   /** The secure key of signMethod `11` / `12` (from the merchant portal). */
-  secureKey?: string;
+  secureKey?: string | undefined;
   /** `5.1.0` (default) or `5.0.0`. Taken from here, never from a message. */
-  version?: AcpVersion;
+  version?: AcpVersion | undefined;
   /** `01` (default), `11` or `12`. Taken from here, never from a message. */
-  signMethod?: AcpSignMethod;
+  signMethod?: AcpSignMethod | undefined;
   /**
    * Accept only `signPubKeyCert`s whose CN names 中国银联股份有限公司 (default true). `false` also
    * accepts the test CN `00040000:SIGN`, and is allowed only with `environment: 'test'`.
    */
-  strictCn?: boolean;
+  strictCn?: boolean | undefined;
   /** `encoding` sent with each request; `utf-8` (default) or `UTF-8`. */
-  encoding?: 'utf-8' | 'UTF-8';
+  encoding?: 'utf-8' | 'UTF-8' | undefined;
   /** How many verified `signPubKeyCert`s to keep (default 8). */
-  certCacheSize?: number;
+  certCacheSize?: number | undefined;
   /** The HTTP transport; core's axios transport by default. */
-  transport?: Transport;
+  transport?: Transport | undefined;
   /** Timeout of each gateway call, ms (default: the transport's). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** The clock: default `txnTime`s and certificate validity checks. */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /** The UnionPay CN part a production `signPubKeyCert` must carry. */

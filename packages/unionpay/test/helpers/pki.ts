@@ -17,13 +17,12 @@ export interface TestCert {
 }
 
 const DAY = 86_400_000;
-const keyPool: Array<{ privateKey: KeyObject; publicKey: KeyObject }> = [];
-
-/** A fresh RSA-2048 key pair (node:crypto). */
-export function newKeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
-  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  keyPool.push(pair);
-  return pair;
+/**
+ * A fresh RSA key pair (node:crypto). Throw-away certificates of negative tests use
+ * 1024 bits to keep the suite fast; the main hierarchy uses 2048.
+ */
+export function newKeyPair(bits = 1024): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync('rsa', { modulusLength: bits });
 }
 
 export interface CertOptions {
@@ -103,11 +102,12 @@ export interface Hierarchy {
 /** root → middle → { UnionPay leaf, merchant, encryption }. About five key generations. */
 export function makeHierarchy(): Hierarchy {
   const now = Date.now();
-  const root = makeCert({ cn: 'test CS CA', ca: true, notBefore: now - 30 * DAY, notAfter: now + 3650 * DAY });
-  const middle = makeCert({ cn: 'test OCA1', ca: true, issuer: root, notBefore: now - 30 * DAY, notAfter: now + 3000 * DAY });
-  const leaf = makeCert({ cn: UNIONPAY_TEST_CN_FULL, issuer: middle });
-  const merchant = makeCert({ cn: '041@Z2014-11-11@777290058110048:SIGN@00000003', issuer: middle });
-  const enc = makeCert({ cn: '041@8310000000083040@00040000:SIGN@00000006', issuer: middle });
+  const k = () => newKeyPair(2048);
+  const root = makeCert({ cn: 'test CS CA', ca: true, notBefore: now - 30 * DAY, notAfter: now + 3650 * DAY, keyPair: k() });
+  const middle = makeCert({ cn: 'test OCA1', ca: true, issuer: root, notBefore: now - 30 * DAY, notAfter: now + 3000 * DAY, keyPair: k() });
+  const leaf = makeCert({ cn: UNIONPAY_TEST_CN_FULL, issuer: middle, keyPair: k() });
+  const merchant = makeCert({ cn: '041@Z2014-11-11@777290058110048:SIGN@00000003', issuer: middle, keyPair: k() });
+  const enc = makeCert({ cn: '041@8310000000083040@00040000:SIGN@00000006', issuer: middle, keyPair: k() });
   return { root, middle, leaf, merchant, merchantPfx: makePfx(merchant, [middle, root], '000000'), enc };
 }
 
