@@ -3,7 +3,18 @@
 // provider package).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { canonicalString, formDecode, formEncode, loadPrivateKey, loadPublicKey, md5Hex, rsaSign, rsaVerify } from '@pay/core';
+import {
+  type Certificate,
+  canonicalString,
+  formDecode,
+  formEncode,
+  loadPrivateKey,
+  loadPublicKey,
+  md5Hex,
+  parseCertificates,
+  rsaSign,
+  rsaVerify,
+} from '@pay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALIPAY_RETRY_MINUTES, type AlipayEmulator, startAlipayEmulator } from '../src/index.js';
 
@@ -51,7 +62,7 @@ function verifiedMember(text: string, key: string): boolean {
   const start = text.indexOf(`"${key}":`) + key.length + 3;
   const end = text.lastIndexOf(',"sign":"');
   const sign = JSON.parse(text.slice(end + 8, -1)) as string;
-  return rsaVerify('sha256', loadPublicKey(emu.clientConfig.alipayPublicKey), text.slice(start, end), sign);
+  return rsaVerify('sha256', loadPublicKey(emu.clientConfig.alipayPublicKey as string), text.slice(start, end), sign);
 }
 
 beforeAll(async () => {
@@ -120,7 +131,7 @@ describe('Alipay emulator notifications', () => {
       expect(
         rsaVerify(
           'sha256',
-          loadPublicKey(emu.clientConfig.alipayPublicKey),
+          loadPublicKey(emu.clientConfig.alipayPublicKey as string),
           canonicalString(p, { exclude: ['sign', 'sign_type'] }),
           p.sign as string,
         ),
@@ -165,8 +176,57 @@ describe('Alipay emulator notifications', () => {
     const body = await res.text();
     const content = `${res.headers.get('alipay-timestamp')}\n${res.headers.get('alipay-nonce')}\n${body}\n`;
     expect(
-      rsaVerify('sha256', loadPublicKey(emu.clientConfig.alipayPublicKey), content, res.headers.get('alipay-signature') as string),
+      rsaVerify(
+        'sha256',
+        loadPublicKey(emu.clientConfig.alipayPublicKey as string),
+        content,
+        res.headers.get('alipay-signature') as string,
+      ),
     ).toBe(true);
     expect(JSON.parse(body).code).toBe('invalid-signature');
+  });
+});
+
+describe('Alipay emulator in certificate mode', () => {
+  it('requires app_cert_sn and alipay_root_cert_sn, answers with alipay_cert_sn, and rotates its certificate', async () => {
+    const certEmu = await startAlipayEmulator({ mode: 'cert' });
+    try {
+      const cfg = certEmu.clientConfig;
+      expect(cfg.alipayPublicKey).toBeUndefined();
+      const [appCert, aliCert, root] = [cfg.appCert, cfg.alipayPublicCert, cfg.alipayRootCert].map(
+        (p) => parseCertificates(p as string)[0] as Certificate,
+      ) as [Certificate, Certificate, Certificate];
+      const snOf = (c: Certificate) => md5Hex(c.issuerName({ order: 'reverse' }) + c.serialDecimal);
+      expect(aliCert.isIssuedBy(root)).toBe(true);
+      const key = loadPrivateKey(cfg.privateKey);
+      const send = async (extra: Record<string, string>) => {
+        const p = {
+          app_id: cfg.appId,
+          method: 'alipay.trade.precreate',
+          charset: 'utf-8',
+          sign_type: 'RSA2',
+          timestamp: china(),
+          version: '1.0',
+          biz_content: '{"out_trade_no":"C1","total_amount":"1.00","subject":"c"}',
+          ...extra,
+        };
+        const res = await fetch(certEmu.gatewayUrl, {
+          method: 'POST',
+          body: formEncode({ ...p, sign: rsaSign('sha256', key, canonicalString(p, { exclude: ['sign'] })) }),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        return JSON.parse(await res.text()) as Record<string, any>;
+      };
+      expect((await send({})).alipay_trade_precreate_response.sub_code).toBe('isv.invalid-app-cert-sn');
+      const ok = await send({ app_cert_sn: snOf(appCert), alipay_root_cert_sn: snOf(root) });
+      expect(ok.alipay_trade_precreate_response.code).toBe('10000');
+      expect(ok.alipay_cert_sn).toBe(snOf(aliCert));
+      const next = certEmu.rotateCertificate();
+      expect(next.sn).not.toBe(snOf(aliCert));
+      expect(certEmu.alipayCertSn).toBe(next.sn);
+      expect((await send({ app_cert_sn: snOf(appCert), alipay_root_cert_sn: snOf(root) })).alipay_cert_sn).toBe(next.sn);
+    } finally {
+      await certEmu.close();
+    }
   });
 });

@@ -25,6 +25,7 @@ import {
 } from '@pay/core';
 import { Notifier } from '../common/notifier.js';
 import { type EmulatorRequest, type EmulatorResponse, type LoopbackServer, startLoopbackServer } from '../common/server.js';
+import { type IssuedCertificate, issueCertificate } from '../unionpay/pki.js';
 
 /** Alipay's notification retry schedule, minutes after the first attempt (about 25 h in all). */
 export const ALIPAY_RETRY_MINUTES: readonly number[] = [1, 3, 5, 10, 15, 30, 60, 120, 360, 900];
@@ -50,6 +51,12 @@ export interface AlipayEmulatorOptions {
   };
   /** How far a request `timestamp` may be from the emulator's clock, minutes (default 15). */
   timestampToleranceMinutes?: number;
+  /**
+   * `key` (default): public-key mode. `cert`: public-key-certificate mode with a generated root,
+   * Alipay and app certificate; requests must carry the right `app_cert_sn` / `alipay_root_cert_sn`
+   * and answers carry `alipay_cert_sn`.
+   */
+  mode?: 'key' | 'cert';
 }
 
 /** Faults a test sets for the next gateway answers; counters go down as they are used. */
@@ -116,8 +123,14 @@ export interface AlipayEmulatorClientConfig {
   appId: string;
   /** The app private key the emulator generated (PKCS#8 PEM). */
   privateKey: string;
-  /** The emulator's Alipay public key (SPKI PEM). */
-  alipayPublicKey: string;
+  /** Public-key mode: the emulator's Alipay public key (SPKI PEM). */
+  alipayPublicKey?: string;
+  /** Certificate mode: the app certificate (PEM). */
+  appCert?: string;
+  /** Certificate mode: the current Alipay certificate (PEM). */
+  alipayPublicCert?: string;
+  /** Certificate mode: the root certificate (PEM). */
+  alipayRootCert?: string;
   /** The emulator's `gateway.do` URL. */
   gateway: string;
   /** The merchant PID. */
@@ -142,7 +155,7 @@ export interface AlipayEmulator {
   readonly url: string;
   /** The `gateway.do` URL. */
   readonly gatewayUrl: string;
-  /** What `new AlipayClient(emu.clientConfig)` needs (public-key mode). */
+  /** What `new AlipayClient(emu.clientConfig)` needs, as of start (a later `rotateCertificate` does not change it). */
   readonly clientConfig: AlipayEmulatorClientConfig;
   /** The AES key "set in the console" (add it to clientConfig as `encryptKey` to use AES). */
   readonly encryptKey: string;
@@ -156,8 +169,18 @@ export interface AlipayEmulator {
   readonly trades: ReadonlyMap<string, AlipayEmulatorTrade>;
   /** Every API call answered, in order. */
   readonly calls: readonly AlipayEmulatorCall[];
-  /** The emulator's own signing key (to forge test messages with the right key). */
+  /** The emulator's current signing key (to forge test messages with the right key). */
   readonly alipayPrivateKey: KeyObject;
+  /** Certificate mode: the `alipay_cert_sn` answers carry now. */
+  readonly alipayCertSn: string | undefined;
+  /**
+   * Certificate mode: Alipay renews its certificate. Later answers and notifications are signed
+   * with a new key and carry the new `alipay_cert_sn`.
+   *
+   * @returns the new certificate (PEM) and its SN
+   * @throws Error in public-key mode
+   */
+  rotateCertificate(): { pem: string; sn: string };
   /**
    * Plays the Alipay app receiving an APP order string: checks its signature and registers the trade.
    *
@@ -242,8 +265,37 @@ export async function startAlipayEmulator(options: AlipayEmulatorOptions = {}): 
 
   const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const gatewayKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const alipayPrivateKey = gatewayKeys.privateKey;
+  let alipayPrivateKey = gatewayKeys.privateKey;
   const appPublicKey = app.publicKey;
+  const certMode = options.mode === 'cert';
+  const sn = (c: IssuedCertificate): string => md5Hex(c.cert.issuerName({ order: 'reverse' }) + c.cert.serialDecimal);
+  const year = 365 * 24 * 3600_000;
+  const validity = { notBefore: Date.now() - 3600_000, notAfter: Date.now() + 2 * year };
+  let root: IssuedCertificate | undefined;
+  let alipayCert: IssuedCertificate | undefined;
+  let appCert: IssuedCertificate | undefined;
+  if (certMode) {
+    root = issueCertificate({
+      subject: {
+        C: 'CN',
+        O: 'Ant Financial sandbox',
+        OU: 'Certification Authority',
+        CN: 'Ant Financial Certification Authority R1 sandbox',
+      },
+      ca: true,
+      ...validity,
+    });
+    alipayCert = issueCertificate({
+      subject: { C: 'CN', O: 'Alipay emulator', OU: 'Alipay', CN: `支付宝(中国)网络技术有限公司-${sellerId}` },
+      issuer: root,
+      keyPair: gatewayKeys,
+      ...validity,
+    });
+    appCert = issueCertificate({ subject: { C: 'CN', O: 'Merchant', OU: 'Alipay', CN: appId }, issuer: root, keyPair: app, ...validity });
+  }
+  let alipayCertSn = alipayCert ? sn(alipayCert) : undefined;
+  const appCertSn = appCert ? sn(appCert) : undefined;
+  const rootCertSn = root ? sn(root) : undefined;
 
   const trades = new Map<string, AlipayEmulatorTrade>();
   const calls: AlipayEmulatorCall[] = [];
@@ -273,7 +325,7 @@ export async function startAlipayEmulator(options: AlipayEmulatorOptions = {}): 
       faults.badSign--;
       sign = rsaSign(hash, alipayPrivateKey, `${text} `);
     }
-    return `{"${key}":${text},"sign":"${sign}"}`;
+    return `{"${key}":${text},${alipayCertSn !== undefined ? `"alipay_cert_sn":"${alipayCertSn}",` : ''}"sign":"${sign}"}`;
   }
 
   function json(body: string): EmulatorResponse {
@@ -372,6 +424,9 @@ export async function startAlipayEmulator(options: AlipayEmulatorOptions = {}): 
     if (ts === undefined || Math.abs(ts - Date.now()) > tolerance) throw invalidArgs('isv.invalid-timestamp', '非法的时间戳参数');
     if (!params.sign) throw new GatewayError('40001', 'Missing Required Arguments', 'isv.missing-signature', '缺少签名参数');
     if (params.sign_type !== signType) throw invalidArgs('isv.invalid-signature-type', '无效的签名类型');
+    if (certMode && params.app_cert_sn !== appCertSn) throw invalidArgs('isv.invalid-app-cert-sn', '应用公钥证书序列号无效');
+    if (certMode && params.alipay_root_cert_sn !== rootCertSn)
+      throw invalidArgs('isv.invalid-alipay-root-cert-sn', '支付宝根证书序列号无效');
     const content = canonicalString(params, { exclude: ['sign'] });
     if (!rsaVerify(hash, appPublicKey, content, params.sign)) {
       throw invalidArgs(
@@ -683,6 +738,7 @@ export async function startAlipayEmulator(options: AlipayEmulatorOptions = {}): 
       headers['alipay-timestamp'] = timestamp;
       headers['alipay-nonce'] = nonce;
       headers['alipay-signature'] = rsaSign('sha256', alipayPrivateKey, content);
+      if (alipayCertSn !== undefined) headers['alipay-sn'] = alipayCertSn;
     }
     return { status, headers, body: text };
   }
@@ -705,6 +761,7 @@ export async function startAlipayEmulator(options: AlipayEmulatorOptions = {}): 
     };
     if (!auth) return reject('invalid-auth', 'Authorization 格式错误');
     if (fields.get('app_id') !== appId) return reject('invalid-app-id', '无效的 app_id');
+    if (certMode && fields.get('app_cert_sn') !== appCertSn) return reject('invalid-app-cert-sn', '应用公钥证书序列号无效');
     const ts = Number(fields.get('timestamp'));
     if (!Number.isFinite(ts) || Math.abs(ts - Date.now()) > tolerance) return reject('invalid-timestamp', '时间戳无效');
     let content = `${auth[1]}\n${req.method}\n${pathWithQuery}\n${req.body.toString('utf8')}\n`;
@@ -758,7 +815,9 @@ export async function startAlipayEmulator(options: AlipayEmulatorOptions = {}): 
     clientConfig: {
       appId,
       privateKey: app.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      alipayPublicKey: gatewayKeys.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      ...(certMode
+        ? { appCert: appCert?.pem as string, alipayPublicCert: alipayCert?.pem as string, alipayRootCert: root?.pem as string }
+        : { alipayPublicKey: gatewayKeys.publicKey.export({ format: 'pem', type: 'spki' }).toString() }),
       gateway: `${server.url}/gateway.do`,
       sellerId,
       signType,
@@ -769,7 +828,23 @@ export async function startAlipayEmulator(options: AlipayEmulatorOptions = {}): 
     faults,
     trades,
     calls,
-    alipayPrivateKey,
+    get alipayPrivateKey(): KeyObject {
+      return alipayPrivateKey;
+    },
+    get alipayCertSn(): string | undefined {
+      return alipayCertSn;
+    },
+    rotateCertificate(): { pem: string; sn: string } {
+      if (!root) throw new Error('Alipay emulator: rotateCertificate needs mode: cert');
+      const next = issueCertificate({
+        subject: { C: 'CN', O: 'Alipay emulator', OU: 'Alipay', CN: `支付宝(中国)网络技术有限公司-${sellerId}` },
+        issuer: root,
+        ...validity,
+      });
+      alipayPrivateKey = next.privateKey;
+      alipayCertSn = sn(next);
+      return { pem: next.pem, sn: alipayCertSn };
+    },
     submitOrderString(orderString: string): AlipayEmulatorTrade {
       const params = formDecode(orderString);
       try {
