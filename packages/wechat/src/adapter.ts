@@ -5,7 +5,6 @@
  * @module
  */
 import {
-  assertMinorUnits,
   type CreatedPayment,
   type CreatePaymentInput,
   type IncomingNotification,
@@ -46,6 +45,14 @@ export interface WechatProviderOptions {
 
 const CHANNELS: readonly WechatChannel[] = ['app', 'jsapi', 'miniprogram', 'native', 'h5'];
 const TRADE_TYPE: Record<WechatChannel, TradeType> = { app: 'app', jsapi: 'jsapi', miniprogram: 'jsapi', native: 'native', h5: 'h5' };
+
+function assertFen(value: unknown, what: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new PayArgumentError(`${PKG}: ${what}: expected a positive integer number of fen, got ${excerpt(String(value))}`, {
+      hint: 'amounts are integers in fen: 88.88 yuan is 8888',
+    });
+  }
+}
 
 /** Formats epoch ms as RFC 3339 in China Standard Time, as WeChat Pay writes times. */
 export function toWechatTime(ms: number): string {
@@ -126,7 +133,7 @@ export class WechatPayProvider implements PaymentProvider {
     if (!CHANNELS.includes(channel)) {
       throw new PayArgumentError(`${PKG}: createPayment: expected channel ${CHANNELS.join(', ')}, got ${excerpt(String(input.channel))}`);
     }
-    assertMinorUnits(input.amount, 'amount');
+    assertFen(input.amount, 'createPayment: amount');
     const currency = input.currency ?? 'CNY';
     if (currency !== 'CNY')
       throw new PayArgumentError(`${PKG}: createPayment: WeChat Pay domestic payments are in CNY, got ${excerpt(currency)}`);
@@ -265,7 +272,7 @@ export class WechatPayProvider implements PaymentProvider {
 
   /** Refunds with `out_refund_no` = the ledger's refund id, so a retry never refunds twice. */
   async refund(request: RefundRequest): Promise<RefundOutcome> {
-    assertMinorUnits(request.amount, 'refund amount');
+    assertFen(request.amount, 'refund: amount');
     const sub = request.payment.providerData?.sub_mchid;
     const notifyUrl = request.notifyUrl ?? this.options.refundNotifyUrl;
     const r = await this.client.refund({

@@ -22,9 +22,12 @@ import {
   rsaVerify,
 } from '@pay/core';
 import { startWechatPayEmulator, type WechatPayEmulator } from '@pay/sandbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WechatPayClient, type WechatNotification } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type WechatNotification, WechatPayClient } from '../src/index.js';
 import { type NotifyServer, startNotifyServer, waitFor } from './helpers.js';
+
+// Emulators generate RSA keys and certificates on start: allow for a busy 2-core machine.
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
 
 const noSleep = async () => {};
 
@@ -114,7 +117,12 @@ describe('API v3 against the emulator (platform-certificate mode)', () => {
     const event = events.find((e) => e.kind === 'transaction' && e.resource.out_trade_no === 'PAID000001');
     expect(event?.kind).toBe('transaction');
     if (event?.kind !== 'transaction') throw new Error('no event');
-    expect(event.resource).toMatchObject({ trade_state: 'SUCCESS', attach: 'cart=7', amount: { total: 888, currency: 'CNY' }, transaction_id: o.transaction_id });
+    expect(event.resource).toMatchObject({
+      trade_state: 'SUCCESS',
+      attach: 'cart=7',
+      amount: { total: 888, currency: 'CNY' },
+      transaction_id: o.transaction_id,
+    });
     expect(event.serial).toBe(emu.platformSerial);
     expect(emu.notifier.log.at(-1)).toMatchObject({ status: 204, acknowledged: true });
     const byId = await client.queryByTransactionId(o.transaction_id as string);
@@ -168,25 +176,48 @@ describe('API v3 against the emulator (platform-certificate mode)', () => {
 
   it('refunds (PROCESSING, then the REFUND.SUCCESS callback), is idempotent by out_refund_no, and queries the refund', async () => {
     const refundNotify = `${notify.url}/wechat/refund`;
-    const r = await client.refund({ out_trade_no: 'PAID000001', out_refund_no: 'REFUND0001', amount: { refund: 300, total: 888, currency: 'CNY' }, notify_url: refundNotify });
+    const r = await client.refund({
+      out_trade_no: 'PAID000001',
+      out_refund_no: 'REFUND0001',
+      amount: { refund: 300, total: 888, currency: 'CNY' },
+      notify_url: refundNotify,
+    });
     expect(r).toMatchObject({ status: 'PROCESSING', amount: { refund: 300, total: 888 } });
-    const again = await client.refund({ out_trade_no: 'PAID000001', out_refund_no: 'REFUND0001', amount: { refund: 300, total: 888, currency: 'CNY' }, notify_url: refundNotify });
+    const again = await client.refund({
+      out_trade_no: 'PAID000001',
+      out_refund_no: 'REFUND0001',
+      amount: { refund: 300, total: 888, currency: 'CNY' },
+      notify_url: refundNotify,
+    });
     expect(again.refund_id).toBe(r.refund_id);
     await waitFor(() => events.some((e) => e.kind === 'refund' && e.resource.out_refund_no === 'REFUND0001'), 5000, 'refund callback');
     const ev = events.find((e) => e.kind === 'refund' && e.resource.out_refund_no === 'REFUND0001');
     expect(ev).toMatchObject({ event_type: 'REFUND.SUCCESS', resource: { refund_status: 'SUCCESS', amount: { refund: 300 } } });
     expect((await client.queryRefund('REFUND0001')).status).toBe('SUCCESS');
     await expect(client.queryRefund('NOREFUND01')).rejects.toBeInstanceOf(PayNotFoundError);
-    const over = await client.refund({ out_trade_no: 'PAID000001', out_refund_no: 'REFUND0002', amount: { refund: 600, total: 888, currency: 'CNY' } }).catch((e) => e);
+    const over = await client
+      .refund({ out_trade_no: 'PAID000001', out_refund_no: 'REFUND0002', amount: { refund: 600, total: 888, currency: 'CNY' } })
+      .catch((e) => e);
     expect(over).toBeInstanceOf(PayProviderError);
     expect(over.providerCode).toBe('INVALID_REQUEST');
-    await expect(client.refund({ out_trade_no: 'PAID000001', out_refund_no: 'REFUND0003', amount: { refund: 1, total: 888.5, currency: 'CNY' } })).rejects.toThrow(/integer/);
+    await expect(
+      client.refund({ out_trade_no: 'PAID000001', out_refund_no: 'REFUND0003', amount: { refund: 1, total: 888.5, currency: 'CNY' } }),
+    ).rejects.toThrow(/integer/);
   });
 
   it('REFUND.ABNORMAL arrives as a typed refund event', async () => {
     emu.faults.refundAbnormal = 1;
-    await client.refund({ out_trade_no: 'PAID000001', out_refund_no: 'REFUND0004', amount: { refund: 10, total: 888, currency: 'CNY' }, notify_url: `${notify.url}/r` });
-    await waitFor(() => events.some((e) => e.kind === 'refund' && e.resource.out_refund_no === 'REFUND0004'), 5000, 'abnormal refund callback');
+    await client.refund({
+      out_trade_no: 'PAID000001',
+      out_refund_no: 'REFUND0004',
+      amount: { refund: 10, total: 888, currency: 'CNY' },
+      notify_url: `${notify.url}/r`,
+    });
+    await waitFor(
+      () => events.some((e) => e.kind === 'refund' && e.resource.out_refund_no === 'REFUND0004'),
+      5000,
+      'abnormal refund callback',
+    );
     expect(events.find((e) => e.kind === 'refund' && e.resource.out_refund_no === 'REFUND0004')?.event_type).toBe('REFUND.ABNORMAL');
   });
 
@@ -206,7 +237,9 @@ describe('API v3 against the emulator (platform-certificate mode)', () => {
     await expect(client.downloadBill(await client.tradeBill({ bill_date: today, tar_type: 'GZIP' }))).rejects.toThrow(/SHA-1/);
     const future = await client.tradeBill({ bill_date: '2999-01-01' }).catch((e) => e);
     expect(future.providerCode).toBe('NO_STATEMENT_EXIST');
-    await expect(client.downloadBill({ ...info, download_url: 'https://evil.example.com/v3/billdownload/file?token=x' })).rejects.toThrow(/refusing to send credentials/);
+    await expect(client.downloadBill({ ...info, download_url: 'https://evil.example.com/v3/billdownload/file?token=x' })).rejects.toThrow(
+      /refusing to send credentials/,
+    );
     expect(gunzipSync).toBeTypeOf('function');
   });
 
@@ -305,7 +338,10 @@ describe('API v3 against the emulator (platform-certificate mode)', () => {
   });
 
   it('sends the Wechatpay-Serial of a generic request and rejects a path without a leading slash', async () => {
-    const res = await client.request<{ trade_state: string }>('GET', '/v3/pay/transactions/out-trade-no/PAID000001', { query: { mchid: emu.clientConfig.mchid }, idempotent: true });
+    const res = await client.request<{ trade_state: string }>('GET', '/v3/pay/transactions/out-trade-no/PAID000001', {
+      query: { mchid: emu.clientConfig.mchid },
+      idempotent: true,
+    });
     expect(res.status).toBe(200);
     expect(res.data?.trade_state).toBeTruthy();
     await expect(client.request('GET', 'v3/x')).rejects.toThrow(/starting with \//);
@@ -322,7 +358,12 @@ describe('API v3 in WeChat Pay public-key mode and during migration', () => {
   it('works with only the public key: no certificate endpoint is ever called, answers carry PUB_KEY_ID', async () => {
     const client = new WechatPayClient(emu.clientConfig);
     expect(emu.clientConfig.wechatpayPublicKeyId).toMatch(/^PUB_KEY_ID_/);
-    await client.prepay('native', { description: 'x', out_trade_no: 'PUBKEY0001', notify_url: 'http://127.0.0.1:1/n', amount: { total: 5 } });
+    await client.prepay('native', {
+      description: 'x',
+      out_trade_no: 'PUBKEY0001',
+      notify_url: 'http://127.0.0.1:1/n',
+      amount: { total: 5 },
+    });
     expect((await client.queryByOutTradeNo('PUBKEY0001')).trade_state).toBe('NOTPAY');
     expect(emu.calls.some((c) => c.path === '/v3/certificates')).toBe(false);
     await expect(client.downloadCertificates()).rejects.toBeInstanceOf(PayConfigError);
@@ -333,13 +374,22 @@ describe('API v3 in WeChat Pay public-key mode and during migration', () => {
 
   it('a callback signed by the public key verifies; one claiming an unknown PUB_KEY_ID does not', async () => {
     const client = new WechatPayClient(emu.clientConfig);
-    const n = emu.notification('TRANSACTION.SUCCESS', { mchid: emu.clientConfig.mchid, appid: emu.clientConfig.appid, out_trade_no: 'PUBKEY0002', trade_state: 'SUCCESS', amount: { total: 5 } });
+    const n = emu.notification('TRANSACTION.SUCCESS', {
+      mchid: emu.clientConfig.mchid,
+      appid: emu.clientConfig.appid,
+      out_trade_no: 'PUBKEY0002',
+      trade_state: 'SUCCESS',
+      amount: { total: 5 },
+    });
     const headers = Object.fromEntries(Object.entries(n.headers).map(([k, v]) => [k.toLowerCase(), v]));
     const ev = await client.parseNotification({ headers, rawBody: Buffer.from(n.body) });
     expect(ev.serial).toBe(emu.publicKeyId);
-    await expect(client.parseNotification({ headers: { ...headers, 'wechatpay-serial': 'PUB_KEY_ID_0000000000000000000000000000000009' }, rawBody: Buffer.from(n.body) })).rejects.toBeInstanceOf(
-      PayCertificateError,
-    );
+    await expect(
+      client.parseNotification({
+        headers: { ...headers, 'wechatpay-serial': 'PUB_KEY_ID_0000000000000000000000000000000009' },
+        rawBody: Buffer.from(n.body),
+      }),
+    ).rejects.toBeInstanceOf(PayCertificateError);
   });
 
   it('the public-key-only emulator answers /v3/certificates with a signed 404, mapped to PayNotFoundError', async () => {
@@ -353,7 +403,12 @@ describe('API v3 in WeChat Pay public-key mode and during migration', () => {
       expect(both.clientConfig.downloadCertificates).toBe(true);
       const client = new WechatPayClient(both.clientConfig);
       // The client asks for the public key (Wechatpay-Serial = PUB_KEY_ID) ...
-      await client.prepay('native', { description: 'x', out_trade_no: 'MIGRATE001', notify_url: 'http://127.0.0.1:1/n', amount: { total: 5 } });
+      await client.prepay('native', {
+        description: 'x',
+        out_trade_no: 'MIGRATE001',
+        notify_url: 'http://127.0.0.1:1/n',
+        amount: { total: 5 },
+      });
       // ... and an answer signed with the platform certificate also verifies (key by serial).
       const certOnly = await client.request<{ trade_state: string }>('GET', '/v3/pay/transactions/out-trade-no/MIGRATE001', {
         query: { mchid: both.clientConfig.mchid },
@@ -361,11 +416,23 @@ describe('API v3 in WeChat Pay public-key mode and during migration', () => {
       });
       expect(certOnly.headers['wechatpay-serial']).toBe(both.platformSerial);
       both.signer = 'certificate';
-      const n1 = both.notification('TRANSACTION.SUCCESS', { mchid: both.clientConfig.mchid, appid: both.clientConfig.appid, out_trade_no: 'MIGRATE001', trade_state: 'SUCCESS' });
+      const n1 = both.notification('TRANSACTION.SUCCESS', {
+        mchid: both.clientConfig.mchid,
+        appid: both.clientConfig.appid,
+        out_trade_no: 'MIGRATE001',
+        trade_state: 'SUCCESS',
+      });
       both.signer = 'publicKey';
-      const n2 = both.notification('TRANSACTION.SUCCESS', { mchid: both.clientConfig.mchid, appid: both.clientConfig.appid, out_trade_no: 'MIGRATE001', trade_state: 'SUCCESS' });
+      const n2 = both.notification('TRANSACTION.SUCCESS', {
+        mchid: both.clientConfig.mchid,
+        appid: both.clientConfig.appid,
+        out_trade_no: 'MIGRATE001',
+        trade_state: 'SUCCESS',
+      });
       const lower = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
-      expect((await client.parseNotification({ headers: lower(n1.headers), rawBody: Buffer.from(n1.body) })).serial).toBe(both.platformSerial);
+      expect((await client.parseNotification({ headers: lower(n1.headers), rawBody: Buffer.from(n1.body) })).serial).toBe(
+        both.platformSerial,
+      );
       expect((await client.parseNotification({ headers: lower(n2.headers), rawBody: Buffer.from(n2.body) })).serial).toBe(both.publicKeyId);
     } finally {
       await both.close();
@@ -377,37 +444,78 @@ describe('API v3 partner (service-provider) mode', () => {
   let emu: WechatPayEmulator;
   let client: WechatPayClient;
   beforeAll(async () => {
-    emu = await startWechatPayEmulator({ v2: false, mchid: '1230000109', partner: { subMchid: '1900000109', subAppid: 'wxsubapp000000001', moreSubMchids: ['1900000110'] } });
+    emu = await startWechatPayEmulator({
+      v2: false,
+      mchid: '1230000109',
+      partner: { subMchid: '1900000109', subAppid: 'wxsubapp000000001', moreSubMchids: ['1900000110'] },
+    });
     client = new WechatPayClient(emu.clientConfig);
   });
   afterAll(async () => emu?.close());
 
   it('prepays, queries, closes and refunds through the /v3/pay/partner/… endpoints with sp_/sub_ ids', async () => {
     const notifyUrl = 'http://127.0.0.1:1/n';
-    const res = await client.prepay('jsapi', { description: 'x', out_trade_no: 'PARTNER001', notify_url: notifyUrl, amount: { total: 100 }, payer: { sub_openid: 'o-sub' } });
+    const res = await client.prepay('jsapi', {
+      description: 'x',
+      out_trade_no: 'PARTNER001',
+      notify_url: notifyUrl,
+      amount: { total: 100 },
+      payer: { sub_openid: 'o-sub' },
+    });
     expect(emu.calls.at(-1)?.path).toBe('/v3/pay/partner/transactions/jsapi');
     const p = client.jsapiPayParams(res.prepay_id as string);
     expect(p.appId).toBe('wxsubapp000000001');
     const t = await client.queryByOutTradeNo('PARTNER001');
     expect(t).toMatchObject({ sp_mchid: '1230000109', sub_mchid: '1900000109', trade_state: 'NOTPAY' });
     emu.pay('PARTNER001', { subMchid: '1900000109', deliver: false });
-    const r = await client.refund({ out_trade_no: 'PARTNER001', out_refund_no: 'PREFUND001', amount: { refund: 100, total: 100, currency: 'CNY' } });
+    const r = await client.refund({
+      out_trade_no: 'PARTNER001',
+      out_refund_no: 'PREFUND001',
+      amount: { refund: 100, total: 100, currency: 'CNY' },
+    });
     expect(r.status).toBe('PROCESSING');
     expect((await client.queryRefund('PREFUND001')).out_refund_no).toBe('PREFUND001');
-    await client.prepay('native', { description: 'x', out_trade_no: 'PARTNER002', notify_url: notifyUrl, amount: { total: 1 }, sub_mchid: '1900000110' });
+    await client.prepay('native', {
+      description: 'x',
+      out_trade_no: 'PARTNER002',
+      notify_url: notifyUrl,
+      amount: { total: 1 },
+      sub_mchid: '1900000110',
+    });
     await expect(client.queryByOutTradeNo('PARTNER002')).rejects.toBeInstanceOf(PayNotFoundError); // default sub-merchant
     await client.closeOrder('PARTNER002', { sub_mchid: '1900000110' });
     expect((await client.queryByOutTradeNo('PARTNER002', { sub_mchid: '1900000110' })).trade_state).toBe('CLOSED');
-    const noAuth = await client.prepay('native', { description: 'x', out_trade_no: 'PARTNER003', notify_url: notifyUrl, amount: { total: 1 }, sub_mchid: '1999999999' }).catch((e) => e);
+    const noAuth = await client
+      .prepay('native', {
+        description: 'x',
+        out_trade_no: 'PARTNER003',
+        notify_url: notifyUrl,
+        amount: { total: 1 },
+        sub_mchid: '1999999999',
+      })
+      .catch((e) => e);
     expect(noAuth.providerCode).toBe('NO_AUTH');
   });
 
   it('a partner callback (sp_mchid / sub_mchid) verifies and a callback for another service provider is refused', async () => {
     const lower = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
-    const ok = emu.notification('TRANSACTION.SUCCESS', { sp_mchid: '1230000109', sub_mchid: '1900000109', sp_appid: emu.clientConfig.appid, out_trade_no: 'PARTNER001', trade_state: 'SUCCESS' });
+    const ok = emu.notification('TRANSACTION.SUCCESS', {
+      sp_mchid: '1230000109',
+      sub_mchid: '1900000109',
+      sp_appid: emu.clientConfig.appid,
+      out_trade_no: 'PARTNER001',
+      trade_state: 'SUCCESS',
+    });
     expect((await client.parseNotification({ headers: lower(ok.headers), rawBody: Buffer.from(ok.body) })).kind).toBe('transaction');
-    const other = emu.notification('TRANSACTION.SUCCESS', { sp_mchid: '1999999999', sub_mchid: '1900000109', out_trade_no: 'PARTNER001', trade_state: 'SUCCESS' });
-    await expect(client.parseNotification({ headers: lower(other.headers), rawBody: Buffer.from(other.body) })).rejects.toBeInstanceOf(PayMismatchError);
+    const other = emu.notification('TRANSACTION.SUCCESS', {
+      sp_mchid: '1999999999',
+      sub_mchid: '1900000109',
+      out_trade_no: 'PARTNER001',
+      trade_state: 'SUCCESS',
+    });
+    await expect(client.parseNotification({ headers: lower(other.headers), rawBody: Buffer.from(other.body) })).rejects.toBeInstanceOf(
+      PayMismatchError,
+    );
   });
 });
 
