@@ -333,7 +333,49 @@ export interface AppTransactionInfoResponse {
   signedAppTransactionInfo?: string;
 }
 
+type FieldKind = 'string' | 'number' | 'boolean' | 'array' | 'string[]';
+type Shape = Readonly<Record<string, FieldKind>>;
+
+const SHAPES = {
+  transactionInfo: { signedTransactionInfo: 'string' },
+  history: {
+    revision: 'string',
+    hasMore: 'boolean',
+    bundleId: 'string',
+    appAppleId: 'number',
+    environment: 'string',
+    signedTransactions: 'string[]',
+  },
+  statuses: { environment: 'string', bundleId: 'string', appAppleId: 'number', data: 'array' },
+  orderLookup: { status: 'number', signedTransactions: 'string[]' },
+  refundHistory: { signedTransactions: 'string[]', revision: 'string', hasMore: 'boolean' },
+  extend: { originalTransactionId: 'string', webOrderLineItemId: 'string', success: 'boolean', effectiveDate: 'number' },
+  mass: { requestIdentifier: 'string' },
+  massStatus: { requestIdentifier: 'string', complete: 'boolean', completeDate: 'number', succeededCount: 'number', failedCount: 'number' },
+  notificationHistory: { paginationToken: 'string', hasMore: 'boolean', notificationHistory: 'array' },
+  sendTest: { testNotificationToken: 'string' },
+  checkTest: { signedPayload: 'string', sendAttempts: 'array' },
+  appTransactionInfo: { signedAppTransactionInfo: 'string' },
+} satisfies Record<string, Shape>;
+
+function fitsKind(value: unknown, kind: FieldKind): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'array':
+      return Array.isArray(value);
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  }
+}
+
 interface CallOptions {
+  /** Field types the answer must have (fields may be absent; values of enumerations are not restricted). */
+  shape?: Shape;
   query?: Array<[string, string]>;
   body?: unknown;
   /** A transaction-keyed call: may fall back to the sandbox on 4040010. */
@@ -471,8 +513,9 @@ export class AppStoreServerApiClient {
    *
    * @throws PayNotFoundError (`4040010`), PayProviderError, PayRateLimitError, PayUpstreamError, transport errors
    */
-  getTransactionInfo(transactionId: string): Promise<TransactionInfoResponse> {
+  async getTransactionInfo(transactionId: string): Promise<TransactionInfoResponse> {
     return this.call('GET', `/inApps/v1/transactions/${segment(transactionId, 'transactionId')}`, {
+      shape: SHAPES.transactionInfo,
       keyed: true,
       idempotent: true,
       expectBody: true,
@@ -485,7 +528,7 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  getTransactionHistory(
+  async getTransactionHistory(
     transactionId: string,
     request: TransactionHistoryRequest = {},
     revision?: string,
@@ -504,6 +547,7 @@ export class AppStoreServerApiClient {
     if (version !== 'v1' && version !== 'v2')
       throw new PayArgumentError(`${PKG}: transaction history version: expected v1 or v2, got ${describeValue(version)}`);
     return this.call('GET', `/inApps/${version}/history/${segment(transactionId, 'transactionId')}`, {
+      shape: SHAPES.history,
       query: q,
       keyed: true,
       idempotent: true,
@@ -517,8 +561,9 @@ export class AppStoreServerApiClient {
    * @param status - only these statuses (1 active, 2 expired, 3 billing retry, 4 grace period, 5 revoked)
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  getAllSubscriptionStatuses(transactionId: string, status?: readonly number[]): Promise<StatusResponse> {
+  async getAllSubscriptionStatuses(transactionId: string, status?: readonly number[]): Promise<StatusResponse> {
     return this.call('GET', `/inApps/v1/subscriptions/${segment(transactionId, 'transactionId')}`, {
+      shape: SHAPES.statuses,
       query: (status ?? []).map((s) => ['status', String(s)]),
       keyed: true,
       idempotent: true,
@@ -531,8 +576,13 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  lookUpOrderId(orderId: string): Promise<OrderLookupResponse> {
-    return this.call('GET', `/inApps/v1/lookup/${segment(orderId, 'orderId')}`, { keyed: true, idempotent: true, expectBody: true });
+  async lookUpOrderId(orderId: string): Promise<OrderLookupResponse> {
+    return this.call('GET', `/inApps/v1/lookup/${segment(orderId, 'orderId')}`, {
+      shape: SHAPES.orderLookup,
+      keyed: true,
+      idempotent: true,
+      expectBody: true,
+    });
   }
 
   /**
@@ -540,8 +590,9 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  getRefundHistory(transactionId: string, revision?: string): Promise<RefundHistoryResponse> {
+  async getRefundHistory(transactionId: string, revision?: string): Promise<RefundHistoryResponse> {
     return this.call('GET', `/inApps/v2/refund/lookup/${segment(transactionId, 'transactionId')}`, {
+      shape: SHAPES.refundHistory,
       query: revision === undefined || revision === null ? [] : [['revision', revision]],
       keyed: true,
       idempotent: true,
@@ -584,8 +635,12 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  extendSubscriptionRenewalDate(originalTransactionId: string, request: ExtendRenewalDateRequest): Promise<ExtendRenewalDateResponse> {
+  async extendSubscriptionRenewalDate(
+    originalTransactionId: string,
+    request: ExtendRenewalDateRequest,
+  ): Promise<ExtendRenewalDateResponse> {
     return this.call('PUT', `/inApps/v1/subscriptions/extend/${segment(originalTransactionId, 'originalTransactionId')}`, {
+      shape: SHAPES.extend,
       body: request,
       keyed: true,
       idempotent: true,
@@ -599,8 +654,13 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  extendRenewalDateForAllActiveSubscribers(request: MassExtendRenewalDateRequest): Promise<{ requestIdentifier?: string }> {
-    return this.call('POST', '/inApps/v1/subscriptions/extend/mass', { body: request, idempotent: true, expectBody: true });
+  async extendRenewalDateForAllActiveSubscribers(request: MassExtendRenewalDateRequest): Promise<{ requestIdentifier?: string }> {
+    return this.call('POST', '/inApps/v1/subscriptions/extend/mass', {
+      shape: SHAPES.mass,
+      body: request,
+      idempotent: true,
+      expectBody: true,
+    });
   }
 
   /**
@@ -608,11 +668,14 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  getStatusOfSubscriptionRenewalDateExtensions(productId: string, requestIdentifier: string): Promise<MassExtendRenewalDateStatusResponse> {
+  async getStatusOfSubscriptionRenewalDateExtensions(
+    productId: string,
+    requestIdentifier: string,
+  ): Promise<MassExtendRenewalDateStatusResponse> {
     return this.call(
       'GET',
       `/inApps/v1/subscriptions/extend/mass/${segment(productId, 'productId')}/${segment(requestIdentifier, 'requestIdentifier')}`,
-      { idempotent: true, expectBody: true },
+      { shape: SHAPES.massStatus, idempotent: true, expectBody: true },
     );
   }
 
@@ -621,8 +684,9 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  getNotificationHistory(request: NotificationHistoryRequest, paginationToken?: string): Promise<NotificationHistoryResponse> {
+  async getNotificationHistory(request: NotificationHistoryRequest, paginationToken?: string): Promise<NotificationHistoryResponse> {
     return this.call('POST', '/inApps/v1/notifications/history', {
+      shape: SHAPES.notificationHistory,
       query: paginationToken === undefined || paginationToken === null ? [] : [['paginationToken', paginationToken]],
       body: request,
       idempotent: true,
@@ -635,8 +699,8 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  requestTestNotification(): Promise<SendTestNotificationResponse> {
-    return this.call('POST', '/inApps/v1/notifications/test', { idempotent: false, expectBody: true });
+  async requestTestNotification(): Promise<SendTestNotificationResponse> {
+    return this.call('POST', '/inApps/v1/notifications/test', { shape: SHAPES.sendTest, idempotent: false, expectBody: true });
   }
 
   /**
@@ -644,8 +708,9 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  getTestNotificationStatus(testNotificationToken: string): Promise<CheckTestNotificationResponse> {
+  async getTestNotificationStatus(testNotificationToken: string): Promise<CheckTestNotificationResponse> {
     return this.call('GET', `/inApps/v1/notifications/test/${segment(testNotificationToken, 'testNotificationToken')}`, {
+      shape: SHAPES.checkTest,
       idempotent: true,
       expectBody: true,
     });
@@ -656,8 +721,9 @@ export class AppStoreServerApiClient {
    *
    * @throws see {@link AppStoreServerApiClient.getTransactionInfo}
    */
-  getAppTransactionInfo(transactionId: string): Promise<AppTransactionInfoResponse> {
+  async getAppTransactionInfo(transactionId: string): Promise<AppTransactionInfoResponse> {
     return this.call('GET', `/inApps/v1/transactions/appTransactions/${segment(transactionId, 'transactionId')}`, {
+      shape: SHAPES.appTransactionInfo,
       keyed: true,
       idempotent: true,
       expectBody: true,
@@ -730,13 +796,13 @@ export class AppStoreServerApiClient {
       }
       if (res.status >= 200 && res.status < 300) {
         if (!options.expectBody) return undefined as T;
-        return this.parseBody<T>(res, method, path);
+        return this.parseBody<T>(res, method, path, options.shape);
       }
       throw this.apiError(res, method, path);
     }
   }
 
-  private parseBody<T>(res: HttpResponse, method: string, path: string): T {
+  private parseBody<T>(res: HttpResponse, method: string, path: string, shape: Shape | undefined): T {
     let value: unknown;
     try {
       value = JSON.parse(res.body.toString('utf8'));
@@ -752,6 +818,15 @@ export class AppStoreServerApiClient {
         httpStatus: res.status,
         provider: 'iap',
       });
+    }
+    for (const [field, kind] of Object.entries(shape ?? {})) {
+      const v = (value as Record<string, unknown>)[field];
+      if (v !== undefined && v !== null && !fitsKind(v, kind)) {
+        throw new PayResponseError(`${PKG}: ${method} ${path}: field ${field}: expected ${kind}, got ${describeValue(v)}`, {
+          httpStatus: res.status,
+          provider: 'iap',
+        });
+      }
     }
     return value as T;
   }

@@ -583,6 +583,23 @@ export class IapClient {
     }
   }
 
+  /**
+   * Verifies a notification's `signedPayload` taken from elsewhere (Get Notification History,
+   * Get Test Notification Status), with its nested signed data.
+   *
+   * @throws verification errors with a `VerificationReason`
+   */
+  async verifySignedNotification(signedPayload: string): Promise<VerifiedNotification> {
+    try {
+      return await this.notifications.verifySignedPayload(signedPayload);
+    } catch (e) {
+      if (this.sandboxNotifications && (e as PayError).reason === VerificationReason.INVALID_ENVIRONMENT) {
+        return this.sandboxNotifications.verifySignedPayload(signedPayload);
+      }
+      throw e;
+    }
+  }
+
   private requireApi(what: string): AppStoreServerApiClient {
     if (!this.api)
       throw new PayConfigError(`${PKG}: ${what} needs the App Store Server API: configure api { privateKey, keyId, issuerId }`);
