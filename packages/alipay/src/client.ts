@@ -8,6 +8,7 @@
 import { assertMinorUnits, formEncode, type HttpRequest, type NotificationReply, PayArgumentError, toDecimalString } from '@pay/core';
 import { type AlipayConfig, type AlipaySignType, type ResolvedAlipayConfig, resolveAlipayConfig } from './config.js';
 import { PREFIX } from './errors.js';
+import { autoSubmitForm } from './html.js';
 import {
   type AlipayNotifyInput,
   type AlipayReturnParams,
@@ -68,10 +69,6 @@ const ORDER_FIELDS = new Set(['out_trade_no', 'total_amount', 'subject', 'produc
 const OUT_TRADE_NO_RE = /^[A-Za-z0-9_-]{1,64}$/;
 /** Alipay's per-trade ceiling: 100 000 000.00 yuan. */
 const MAX_AMOUNT_FEN = 10_000_000_000;
-
-function html(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
-}
 
 function requireRef(ref: AlipayTradeRef, what: string): Record<string, string> {
   if (ref === null || typeof ref !== 'object') throw new PayArgumentError(`${PREFIX} ${what}: expected { out_trade_no } or { trade_no }`);
@@ -262,11 +259,7 @@ export class AlipayClient {
   private webPay(method: string, biz: Record<string, unknown>, order: AlipayWebOrderInput): AlipayWebPayment {
     const { params } = this.sign(method, biz, this.commonOf(order));
     const url = `${this.config.gateway}?${formEncode(params)}`;
-    const action = `${this.config.gateway}?charset=utf-8`;
-    const inputs = Object.entries(params)
-      .map(([k, v]) => `<input type="hidden" name="${html(k)}" value="${html(v)}">`)
-      .join('');
-    const form = `<form id="alipaysubmit" name="alipaysubmit" action="${html(action)}" method="POST" accept-charset="utf-8">${inputs}<input type="submit" value="Pay" style="display:none"></form><script>document.forms['alipaysubmit'].submit();</script>`;
+    const form = autoSubmitForm(`${this.config.gateway}?charset=utf-8`, params);
     return { url, form, params };
   }
 

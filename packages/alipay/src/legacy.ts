@@ -33,6 +33,7 @@ import {
   toDecimalString,
 } from '@pay/core';
 import { PREFIX, PROVIDER_NAME } from './errors.js';
+import { autoSubmitForm } from './html.js';
 import { type AlipayNotifyInput, type AlipayTradeStatus, alipayNotifyReply, decodeNotifyParams } from './notify.js';
 import type { AlipayWebPayment } from './types.js';
 
@@ -156,10 +157,6 @@ function fail(message: string): never {
   throw new PayConfigError(`${PREFIX} legacy: ${message}`);
 }
 
-function html(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
-}
-
 /**
  * A client of the legacy mapi services for one partner.
  *
@@ -227,11 +224,7 @@ export class AlipayLegacyClient {
   private request(params: Record<string, string>): AlipayWebPayment {
     const signed = this.signParams(params);
     const url = `${this.gateway}?${formEncode(signed)}`;
-    const action = `${this.gateway}?_input_charset=utf-8`;
-    const inputs = Object.entries(signed)
-      .map(([k, v]) => `<input type="hidden" name="${html(k)}" value="${html(v)}">`)
-      .join('');
-    const form = `<form id="alipaysubmit" name="alipaysubmit" action="${html(action)}" method="POST">${inputs}<input type="submit" value="Pay" style="display:none"></form><script>document.forms['alipaysubmit'].submit();</script>`;
+    const form = autoSubmitForm(`${this.gateway}?_input_charset=utf-8`, signed);
     return { url, form, params: signed };
   }
 

@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  canonicalString,
   formDecode,
   type IncomingNotification,
   type NotificationReply,
@@ -131,16 +132,7 @@ const EXCLUDE: Record<NotifyExclusionRule, ReadonlySet<string>> = {
  * rsaCheckV1) or only `sign` (gateway messages, rsaCheckV2). Empty values are left out.
  */
 export function notifySignContent(params: Readonly<Record<string, string>>, rule: NotifyExclusionRule): string {
-  const exclude = EXCLUDE[rule];
-  const keys = Object.keys(params).sort();
-  let out = '';
-  for (const k of keys) {
-    if (exclude.has(k)) continue;
-    const v = params[k] as string;
-    if (v === '') continue;
-    out += `${out.length > 0 ? '&' : ''}${k}=${v}`;
-  }
-  return out;
+  return canonicalString(params, { exclude: EXCLUDE[rule] });
 }
 
 /**
