@@ -18,6 +18,7 @@ import {
   type PaymentProvider,
   type PaymentRef,
   type PaymentStatus,
+  PayNotFoundError,
   PayProviderError,
   type RefundOutcome,
   type RefundRequest,
@@ -179,7 +180,14 @@ export class IapProvider implements PaymentProvider {
   async queryPayment(ref: PaymentRef): Promise<PaymentStatus> {
     const api = this.client.api;
     if (!ref.providerTradeNo || !api) return { state: 'pending', outTradeNo: ref.outTradeNo, raw: null };
-    const info = await api.getTransactionInfo(ref.providerTradeNo);
+    let info: Awaited<ReturnType<typeof api.getTransactionInfo>>;
+    try {
+      info = await api.getTransactionInfo(ref.providerTradeNo);
+    } catch (e) {
+      if (e instanceof PayNotFoundError && e.providerCode === '4040010')
+        return { state: 'not_found', outTradeNo: ref.outTradeNo, raw: null };
+      throw e;
+    }
     if (typeof info.signedTransactionInfo !== 'string') return { state: 'not_found', outTradeNo: ref.outTradeNo, raw: info };
     const t = await this.client.verifyTransaction(info.signedTransactionInfo);
     const product = typeof t.productId === 'string' ? this.client.catalogue.find(t.productId) : undefined;
