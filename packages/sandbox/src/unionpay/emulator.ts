@@ -180,18 +180,18 @@ export interface UnionPayEmulator {
   /** Transactions by orderId. */
   readonly transactions: ReadonlyMap<string, EmulatedTransaction>;
   /** Every API request received, with its decoded fields and the respCode answered. */
-  readonly requests: ReadonlyArray<{ path: string; fields: Readonly<Fields>; respCode: string }>;
+  readonly requests: ReadonlyArray<{ path: string; fields: Readonly<Record<string, string>>; respCode: string }>;
   /**
    * Marks an order (consume or pre-authorisation) paid — or processing / failed — and, on success,
    * delivers the signed back notification to its `backUrl` through the notifier.
    */
   pay(orderId: string, options?: PayOptions): EmulatedTransaction;
   /** The signed form the payer's browser would post to the order's `frontUrl` after paying. */
-  frontReturn(orderId: string): { url: string; body: string; fields: Fields };
+  frontReturn(orderId: string): { url: string; body: string; fields: Record<string, string> };
   /** The signed notification body of a transaction (as delivered to its backUrl). */
   notificationBody(orderId: string): string;
   /** Signs fields as the gateway does (with the current certificate fault) and returns the raw response text. */
-  signResponse(fields: Fields, version?: string): string;
+  signResponse(fields: Record<string, string>, version?: string): string;
   /** Stops the server and the notifier. */
   close(): Promise<void>;
 }
