@@ -1,17 +1,8 @@
 // Shared measuring helpers for bench/*.bench.mjs.
 import { spawnSync } from 'node:child_process';
-import { Bench } from 'tinybench';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 300);
-
-function opsOf(task) {
-  const r = task.result;
-  if (!r || (r.state !== 'completed' && r.state !== 'aborted-with-statistics')) {
-    throw new Error(`bench task ${task.name} did not complete: ${r?.state} ${r?.error ?? ''}`);
-  }
-  return 1000 / r.period;
-}
 
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -19,26 +10,48 @@ function median(values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Times `n` calls of `fn` (awaiting each when it is async), in nanoseconds. */
+async function timeBatch(fn, n, isAsync) {
+  const t0 = process.hrtime.bigint();
+  if (isAsync) for (let i = 0; i < n; i++) await fn();
+  else for (let i = 0; i < n; i++) fn();
+  return Number(process.hrtime.bigint() - t0);
+}
+
 /**
- * Times `subject` and `baseline` in alternating rounds; returns median ops/s of
- * each and the median of the per-round ratios subject/baseline.
+ * Times `subject` and `baseline` against each other. Both run in short batches
+ * (about 0.25 ms) interleaved as ABBA, for `BENCH_ROUNDS` × `BENCH_TIME_MS` ×
+ * 2 in total. Each ABBA group gives one ratio (baseline time / subject time);
+ * the median over all groups is reported, so a group hit by preemption on a
+ * shared machine is an outlier that does not move the result. Ops/s are the
+ * medians over the groups as well.
  */
 export async function measurePair({ name, subject, baseline }) {
+  const isAsync = [subject(), baseline()].some((r) => r && typeof r.then === 'function');
+  if (isAsync) await Promise.all([subject(), baseline()]);
+  for (let i = 0; i < 20; i++) {
+    await timeBatch(subject, 5, isAsync);
+    await timeBatch(baseline, 5, isAsync);
+  }
+  const probe = Math.max(await timeBatch(subject, 20, isAsync), await timeBatch(baseline, 20, isAsync)) / 20;
+  const batch = Math.max(1, Math.round(250_000 / Math.max(probe, 1)));
   const ratios = [];
   const subj = [];
   const base = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME_MS, warmupTime: 50 });
-    const order = round % 2 === 0 ? ['s', 'b'] : ['b', 's'];
-    for (const which of order) bench.add(`${name}:${which}`, which === 's' ? subject : baseline);
-    await bench.run();
-    const s = opsOf(bench.getTask(`${name}:s`));
-    const b = opsOf(bench.getTask(`${name}:b`));
+  const until = process.hrtime.bigint() + BigInt(ROUNDS * TIME_MS * 2) * 1_000_000n;
+  while (process.hrtime.bigint() < until || ratios.length < 15) {
+    const s1 = await timeBatch(subject, batch, isAsync);
+    const b1 = await timeBatch(baseline, batch, isAsync);
+    const b2 = await timeBatch(baseline, batch, isAsync);
+    const s2 = await timeBatch(subject, batch, isAsync);
+    const s = (2 * batch * 1e9) / (s1 + s2);
+    const b = (2 * batch * 1e9) / (b1 + b2);
     subj.push(s);
     base.push(b);
     ratios.push(s / b);
   }
-  return { opsPerSec: median(subj), baselineOpsPerSec: median(base), ratio: median(ratios) };
+  if (!ratios.every(Number.isFinite)) throw new Error(`bench task ${name} did not run`);
+  return { opsPerSec: median(subj), baselineOpsPerSec: median(base), ratio: median(ratios), extra: { groups: ratios.length, batch } };
 }
 
 /**

@@ -67,13 +67,28 @@ function keyProblem(key: unknown, e: unknown): string {
  * Returns false, never throws, for a malformed or empty signature.
  */
 export function rsaVerify(hash: RsaHash, publicKey: KeyObject, data: Data, signature: string | Uint8Array): boolean {
-  const sig = typeof signature === 'string' ? decodeBase64Strict(signature) : signature;
+  const sig = typeof signature === 'string' ? (decodeSignature(signature) ?? decodeBase64Strict(signature)) : signature;
   if (sig === undefined || sig.length === 0) return false;
   try {
     return nodeVerify(hash, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, publicKey, sig);
   } catch {
     return false;
   }
+}
+
+/**
+ * The hot-path decoder of a base64 signature: native decoding plus a length
+ * check, which rejects any character outside the alphabet (Node's decoder skips
+ * or stops at it, so fewer bytes come out). URL-safe `-`/`_` decode to the same
+ * bytes and are accepted. Odd input (surrounding blanks) falls back to
+ * {@link decodeBase64Strict}.
+ */
+function decodeSignature(text: string): Buffer | undefined {
+  const n = text.length;
+  if (n === 0 || n % 4 !== 0) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  const pad = text.charCodeAt(n - 1) === 61 ? (text.charCodeAt(n - 2) === 61 ? 2 : 1) : 0;
+  return bytes.length === (n >> 2) * 3 - pad ? bytes : undefined;
 }
 
 const BASE64_STRICT = /^[A-Za-z0-9+/]*={0,2}$/;

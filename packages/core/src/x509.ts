@@ -83,8 +83,20 @@ export interface NameFormat {
   separator?: string;
 }
 
-/** The names of the keyUsage bits (RFC 5280 §4.2.1.3), in bit order. */
-const KEY_USAGE_BITS = [
+/** One keyUsage bit of a certificate (RFC 5280 §4.2.1.3). */
+export type KeyUsage =
+  | 'digitalSignature'
+  | 'nonRepudiation'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'keyCertSign'
+  | 'cRLSign'
+  | 'encipherOnly'
+  | 'decipherOnly';
+
+/** The keyUsage bits in bit order. */
+const KEY_USAGE_BITS: readonly KeyUsage[] = [
   'digitalSignature',
   'nonRepudiation',
   'keyEncipherment',
@@ -94,10 +106,7 @@ const KEY_USAGE_BITS = [
   'cRLSign',
   'encipherOnly',
   'decipherOnly',
-] as const;
-
-/** One keyUsage bit of a certificate. */
-export type KeyUsage = (typeof KEY_USAGE_BITS)[number];
+];
 
 function parseKeyUsage(value: Uint8Array): Set<KeyUsage> {
   const bits = readDer(value);

@@ -111,13 +111,20 @@ describe('RSA PKCS#1 v1.5 signatures', () => {
       'not base64!',
       sig.slice(0, 100),
       `${sig}AAAA`,
-      sig.replace(/\+/g, '-'),
+      `${sig.slice(0, 10)}!${sig.slice(11)}`,
+      `${sig.slice(0, -4)}A===`,
       new Uint8Array(0),
       new Uint8Array(256),
     ]) {
       expect(rsaVerify('sha256', rsa.publicKey, 'x', bad)).toBe(false);
     }
     expect(rsaVerify('sha256', p256.publicKey, 'x', sig)).toBe(false);
+  });
+
+  it('accepts a signature with surrounding blanks, and the URL-safe spelling of the same bytes', () => {
+    const sig = rsaSign('sha256', rsa.privateKey, 'x');
+    expect(rsaVerify('sha256', rsa.publicKey, 'x', ` ${sig}\n`)).toBe(true);
+    expect(rsaVerify('sha256', rsa.publicKey, 'x', sig.replace(/\+/g, '-').replace(/\//g, '_'))).toBe(true);
   });
 
   it('rejects a public key or an EC key for signing with a PayArgumentError', () => {
