@@ -82,6 +82,7 @@ describeVectors('Alipay notifications (vectors.json notify)', () => {
     expect(client.verifyNotify(body).subject).toBe('yansongda+测试 - 1');
     // the same body with the plus sent unencoded decodes to a space: it must not verify
     expect(() => client.verifyNotify(body.replace('yansongda%2B', 'yansongda+'))).toThrow(PaySignatureError);
+    expect(() => client.verifyGatewayMessage(body)).toThrow(PaySignatureError); // sign_type is not in its content
   });
 
   it('(d) the return_url GET verifies from the full URL (display only)', () => {
@@ -91,6 +92,7 @@ describeVectors('Alipay notifications (vectors.json notify)', () => {
     const r = client.verifyReturn(n.rawUrl as string);
     expect(r.total_amount).toBe('0.01');
     expect(formDecode((n.rawUrl as string).split('?')[1] as string)).toEqual(n.params);
+    expect(() => client.verifyGatewayMessage(n.rawUrl as string)).toThrow(PaySignatureError);
     expect(
       client.verifyReturn({ method: 'GET', headers: {}, rawBody: Buffer.alloc(0), query: (n.rawUrl as string).split('?')[1] as string })
         .trade_no,
