@@ -57,6 +57,18 @@ describe('5.1.0 / signMethod 01: signPubKeyCert chained root → middle → leaf
     expect(reasonOf(() => client.verifyResponse(body)).reason).toBe('BAD_SIGNATURE');
   });
 
+  it('rejects the response text once URL-decoded (every "+" of certificate and signature becomes a space)', () => {
+    const body = signedAnswer(h, paidFields());
+    expect(body).toMatch(/\+/);
+    const decoded = decodeURIComponent(body.replace(/\+/g, ' '));
+    const { error } = reasonOf(() => client.verifyResponse(decoded));
+    expect(error).toBeInstanceOf(PayCertificateError);
+    // with the certificate text left intact, the decoded signature alone is enough to fail
+    const sigOnly = body.replace(/signature=(.*)$/, (_m, sig: string) => `signature=${sig.replace(/\+/g, ' ')}`);
+    expect(sigOnly).not.toBe(body);
+    expect(reasonOf(() => client.verifyResponse(sigOnly)).reason).toBe('BAD_SIGNATURE');
+  });
+
   it('rejects a valid signature under a self-signed certificate with the right CN', () => {
     const selfSigned = makeCert({ cn: '041@8310000000083040@中国银联股份有限公司@00016495' });
     const { error, reason } = reasonOf(() => client.verifyResponse(signedAnswer(h, paidFields(), selfSigned)));
