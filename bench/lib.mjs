@@ -56,28 +56,42 @@ export async function measurePair({ name, subject, baseline }) {
 
 /**
  * Times a whole `node` process running `script` against one running `baselineScript`
- * (e.g. `0`), in alternating runs. Returns imports per second and extra fields
- * with the median wall time of each and their difference in ms.
+ * (e.g. `0`), in pairs whose order alternates. Returns imports per second and extra
+ * fields: the median wall time of each, `addedMs` (the median of the per-pair
+ * differences: pairs run back to back, so machine load affects both alike), and
+ * the same for the CPU time each child reports for itself (`cpuMs`, `addedCpuMs`).
  */
-export function measureProcess({ script, baselineScript = '0', runs = 9, cwd }) {
-  const time = (code) => {
+export function measureProcess({ script, baselineScript = '0', runs = Number(process.env.BENCH_PROCESS_RUNS ?? 15), cwd }) {
+  // the child also reports its own CPU time (user + system), which machine load barely changes
+  const time = (code, into) => {
+    const probe = `;process.on('exit',()=>{const u=process.cpuUsage();process.stdout.write(String((u.user+u.system)/1000))})`;
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ['-e', code], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(process.execPath, ['-e', `${code}${probe}`], { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`node -e ${code} failed: ${r.stderr}`);
-    return Number(process.hrtime.bigint() - t0) / 1e6;
+    const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (into) into.push(Number(r.stdout));
+    return wall;
   };
   time(script);
   time(baselineScript);
   const subj = [];
   const base = [];
+  const diffs = [];
+  const subjCpu = [];
+  const baseCpu = [];
   for (let i = 0; i < runs; i++) {
+    let s;
+    let b;
     if (i % 2) {
-      subj.push(time(script));
-      base.push(time(baselineScript));
+      s = time(script, subjCpu);
+      b = time(baselineScript, baseCpu);
     } else {
-      base.push(time(baselineScript));
-      subj.push(time(script));
+      b = time(baselineScript, baseCpu);
+      s = time(script, subjCpu);
     }
+    subj.push(s);
+    base.push(b);
+    diffs.push(s - b);
   }
   const s = median(subj);
   const b = median(base);
@@ -85,6 +99,13 @@ export function measureProcess({ script, baselineScript = '0', runs = 9, cwd }) 
     opsPerSec: 1000 / s,
     baselineOpsPerSec: 1000 / b,
     ratio: b / s,
-    extra: { ms: Math.round(s * 10) / 10, baselineMs: Math.round(b * 10) / 10, addedMs: Math.round((s - b) * 10) / 10 },
+    extra: {
+      ms: Math.round(s * 10) / 10,
+      baselineMs: Math.round(b * 10) / 10,
+      addedMs: Math.round(median(diffs) * 10) / 10,
+      cpuMs: Math.round(median(subjCpu) * 10) / 10,
+      baselineCpuMs: Math.round(median(baseCpu) * 10) / 10,
+      addedCpuMs: Math.round(median(subjCpu.map((c, i) => c - (baseCpu[i] ?? 0))) * 10) / 10,
+    },
   };
 }

@@ -40,7 +40,7 @@ for (const file of files) {
     results.push(entry);
     const mark = entry.pass === undefined ? '    ' : entry.pass ? 'ok  ' : 'LOW ';
     console.log(
-      `${mark}${c.name.padEnd(58)} ${String(entry.opsPerSec).padStart(12)} ops/s  baseline ${String(entry.baselineOpsPerSec).padStart(12)}  ratio ${entry.ratio.toFixed(3)}${c.minRatio !== undefined ? ` (min ${c.minRatio})` : ''}`,
+      `${mark}${c.name.padEnd(58)} ${String(entry.opsPerSec).padStart(12)} ops/s  baseline ${String(entry.baselineOpsPerSec).padStart(12)}  ratio ${entry.ratio.toFixed(3)}${c.minRatio !== undefined ? ` (min ${c.minRatio})` : ''}${entry.addedMs !== undefined ? `  wall ${entry.ms} vs ${entry.baselineMs} ms: +${entry.addedMs} ms; cpu +${entry.addedCpuMs} ms` : ''}${entry.skipped ? `  (${entry.skipped})` : ''}`,
     );
   }
 }
