@@ -67,6 +67,7 @@ export {
 } from './v3/signing.js';
 export type * from './v3/types.js';
 export {
+  checkSignatureHeaders,
   normaliseSerial,
   PlatformKeyStore,
   type PlatformKeyStoreOptions,
@@ -74,5 +75,6 @@ export {
   type SignatureHeaders,
   signatureHeadersOf,
   type VerifySignatureOptions,
+  verifySignatureWithKey,
   verifyWechatSignature,
 } from './v3/verifier.js';

@@ -260,11 +260,14 @@ describe('API v3 against the emulator (platform-certificate mode)', () => {
   it('times out (PayTimeoutError) when the server is slow', async () => {
     const slow = new WechatPayClient({ ...emu.clientConfig, transport: createHttpTransport({ timeoutMs: 50, retries: 0 }), retries: 0 });
     emu.faults.delayMs = 300;
+    const answered = emu.calls.length;
     try {
       await expect(slow.queryByOutTradeNo('PAID000001')).rejects.toBeInstanceOf(PayTimeoutError);
     } finally {
       emu.faults.delayMs = 0;
     }
+    // The emulator still answers the abandoned request later; let it finish before the next test's faults.
+    await waitFor(() => emu.calls.length > answered, 5000, 'the abandoned request');
   });
 
   it('rejects answers that do not verify: bad signature, stale timestamp, SIGNTEST probe', async () => {

@@ -79,8 +79,7 @@ export function decryptResource(apiV3Key: Uint8Array, resource: EncryptedResourc
   if (typeof resource.nonce !== 'string' || resource.nonce.length === 0) {
     throw new PayDecryptError(`${PKG}: ${what}: the nonce is missing`);
   }
-  const data = typeof resource.ciphertext === 'string' ? decodeBase64Strict(resource.ciphertext) : undefined;
-  if (data === undefined || data.length < 17) {
+  if (typeof resource.ciphertext !== 'string' || resource.ciphertext.length < 24) {
     throw new PayDecryptError(
       `${PKG}: ${what}: expected base64 ciphertext followed by a 16-byte tag, got ${excerpt(String(resource.ciphertext))}`,
     );
@@ -88,10 +87,20 @@ export function decryptResource(apiV3Key: Uint8Array, resource: EncryptedResourc
   if (apiV3Key.length !== 32) {
     throw new PayDecryptError(`${PKG}: ${what}: AEAD_AES_256_GCM needs a 32-byte APIv3 key, got ${apiV3Key.length} bytes`);
   }
+  // Decoded leniently on the hot path: whatever the bytes, the GCM tag decides. Only a failure
+  // looks closer, to say whether the text was not base64 at all.
+  const data = Buffer.from(resource.ciphertext, 'base64');
   const aad = typeof resource.associated_data === 'string' ? resource.associated_data : '';
   try {
+    if (data.length < 17) throw new Error('too short');
     return aes256GcmDecrypt(apiV3Key, resource.nonce, data, aad);
   } catch (e) {
+    if (decodeBase64Strict(resource.ciphertext) === undefined || data.length < 17) {
+      throw new PayDecryptError(
+        `${PKG}: ${what}: expected base64 ciphertext followed by a 16-byte tag, got ${excerpt(resource.ciphertext)}`,
+        { cause: e },
+      );
+    }
     throw new PayDecryptError(
       `${PKG}: ${what}: AEAD_AES_256_GCM authentication failed (wrong APIv3 key, or the ciphertext, tag, nonce or associated data was changed)`,
       { cause: e },

@@ -58,7 +58,14 @@ import type {
   WechatErrorBody,
   WechatNotification,
 } from './types.js';
-import { normaliseSerial, PlatformKeyStore, signatureHeadersOf, verifyWechatSignature } from './verifier.js';
+import {
+  checkSignatureHeaders,
+  normaliseSerial,
+  PlatformKeyStore,
+  signatureHeadersOf,
+  verifySignatureWithKey,
+  verifyWechatSignature,
+} from './verifier.js';
 
 /** The production API host. */
 export const WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com';
@@ -924,19 +931,16 @@ export class WechatPayClient {
       );
     }
     const headers = signatureHeadersOf(incoming.headers);
-    await verifyWechatSignature(headers, incoming.rawBody, (serial) => this.keys.keyFor(serial, 'callback'), {
-      clock: this.clock,
-      windowSeconds: this.windowSeconds,
-      what: 'callback',
-    });
-    const envelope = parseJsonBody<NotificationEnvelope>(Buffer.from(incoming.rawBody), 'callback');
+    checkSignatureHeaders(headers, { clock: this.clock, windowSeconds: this.windowSeconds, what: 'callback' });
+    const serial = headers.serial as string;
+    const key = this.keys.keyForNow(serial) ?? (await this.keys.keyFor(serial, 'callback'));
+    verifySignatureWithKey(headers, incoming.rawBody, key, 'callback');
+    const raw = Buffer.isBuffer(incoming.rawBody) ? incoming.rawBody : Buffer.from(incoming.rawBody);
+    const envelope = parseJsonBody<NotificationEnvelope>(raw, 'callback');
     if (!isNonEmptyString(envelope.id) || !isNonEmptyString(envelope.event_type) || typeof envelope.resource !== 'object') {
-      throw new PayResponseError(
-        `${PKG}: callback: expected id, event_type and resource, got ${excerpt(Buffer.from(incoming.rawBody).toString('utf8'))}`,
-        {
-          provider: 'wechat',
-        },
-      );
+      throw new PayResponseError(`${PKG}: callback: expected id, event_type and resource, got ${excerpt(raw.toString('utf8'))}`, {
+        provider: 'wechat',
+      });
     }
     const plain = decryptResource(this.apiV3Key, envelope.resource, `callback ${envelope.id} resource`);
     const resource = parseJsonBody<Record<string, unknown>>(plain, `callback ${envelope.id} resource`);
@@ -944,7 +948,7 @@ export class WechatPayClient {
       id: envelope.id,
       create_time: envelope.create_time,
       resource_type: envelope.resource_type,
-      serial: headers.serial as string,
+      serial,
       duplicate: !this.seen.add(envelope.id),
       ...(envelope.summary !== undefined ? { summary: envelope.summary } : {}),
       ...(envelope.resource.original_type !== undefined ? { original_type: envelope.resource.original_type } : {}),

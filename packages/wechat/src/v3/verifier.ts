@@ -170,6 +170,23 @@ export class PlatformKeyStore {
   }
 
   /**
+   * The key for a serial when it is known now without any download (the hot path of callbacks):
+   * the public key by its id, or a cached, currently valid certificate while no refresh is due.
+   * Undefined means: ask {@link PlatformKeyStore.keyFor}.
+   */
+  keyForNow(serial: string): KeyObject | undefined {
+    const pub = this.options.publicKey;
+    if (pub && serial === pub.id) return pub.key;
+    if (this.options.download) {
+      const now = this.options.clock();
+      if (this.lastDownloadAt === undefined || now - this.lastDownloadAt >= this.options.refreshIntervalMs) return undefined;
+    }
+    const cert = this.lookup(serial);
+    if (!cert?.isValidAt(this.options.clock())) return undefined;
+    return cert.publicKey;
+  }
+
+  /**
    * The key for a `Wechatpay-Serial`: the public key when the serial is its id,
    * else the platform certificate with that serial (downloading once, rate-limited,
    * when it is unknown).
@@ -256,11 +273,85 @@ export interface VerifySignatureOptions {
   what: string;
 }
 
+const HEADER_NAMES = {
+  timestamp: 'Wechatpay-Timestamp',
+  nonce: 'Wechatpay-Nonce',
+  signature: 'Wechatpay-Signature',
+  serial: 'Wechatpay-Serial',
+} as const;
+
+/**
+ * The checks that need no key: all four headers present, the signature type (when sent) is
+ * `WECHATPAY2-SHA256-RSA2048`, and the timestamp lies within the window of the clock.
+ *
+ * @throws PaySignatureError for a missing header or another signature type; PayReplayError outside the window
+ */
+export function checkSignatureHeaders(headers: SignatureHeaders, options: VerifySignatureOptions): void {
+  const { what } = options;
+  if (!headers.timestamp || !headers.nonce || !headers.signature || !headers.serial) {
+    const missing = (Object.keys(HEADER_NAMES) as Array<keyof typeof HEADER_NAMES>).filter((k) => !headers[k]).map((k) => HEADER_NAMES[k]);
+    throw new PaySignatureError(
+      `${PKG}: ${what}: expected the headers Wechatpay-Timestamp, -Nonce, -Signature and -Serial; missing or empty: ${missing.join(', ')}`,
+      { reason: 'MISSING_SIGNATURE', provider: 'wechat' },
+    );
+  }
+  if (headers.signatureType !== undefined && headers.signatureType !== '' && headers.signatureType !== WECHATPAY_SCHEMA) {
+    throw new PaySignatureError(
+      `${PKG}: ${what}: expected Wechatpay-Signature-Type ${WECHATPAY_SCHEMA}, got ${excerpt(headers.signatureType)}`,
+      {
+        reason: 'WRONG_SIGN_TYPE',
+        provider: 'wechat',
+      },
+    );
+  }
+  try {
+    assertTimestampWithin(headers.timestamp, options.clock, options.windowSeconds ?? 300, 'Wechatpay-Timestamp');
+  } catch (e) {
+    if (e instanceof PayError) {
+      throw new PayReplayError(`${PKG}: ${what}: ${e.message.replace(/^@pay\/core: /, '')}`, { cause: e, provider: 'wechat' });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Checks the SHA256withRSA signature over `TIMESTAMP\nNONCE\nBODY\n` with the key chosen for the
+ * serial; probe signatures (`WECHATPAY/SIGNTEST/…`) fail with reason `SIGNTEST`. Call
+ * {@link checkSignatureHeaders} first.
+ *
+ * @throws PaySignatureError when it does not verify
+ */
+export function verifySignatureWithKey(headers: SignatureHeaders, body: string | Uint8Array, key: KeyObject, what: string): void {
+  const signature = headers.signature as string;
+  if (signature.startsWith(SIGNTEST_PREFIX)) {
+    throw new PaySignatureError(`${PKG}: ${what}: the signature is a WeChat Pay probe (${SIGNTEST_PREFIX}…) and does not verify`, {
+      reason: 'SIGNTEST',
+      provider: 'wechat',
+      hint: 'WeChat Pay sends probe signatures to check that merchants verify; rejecting them is the expected answer',
+    });
+  }
+  const message = responseSignMessage(headers.timestamp as string, headers.nonce as string, body);
+  if (!rsaVerify('sha256', key, message, signature)) {
+    throw new PaySignatureError(
+      `${PKG}: ${what}: the signature does not verify with the key for Wechatpay-Serial ${excerpt(headers.serial as string)} over the raw body (${typeof body === 'string' ? Buffer.byteLength(body) : body.length} bytes); a changed byte, another key, or a parsed and re-serialised JSON body does not verify`,
+      {
+        reason: 'BAD_SIGNATURE',
+        provider: 'wechat',
+        hint: 'verify the body exactly as received: a parsed and re-serialised JSON body (different spacing, key order or escaping) no longer matches the signature',
+      },
+    );
+  }
+}
+
 /**
  * Verifies a WeChat Pay signature over the raw body: the scheme, the timestamp
  * window, the key chosen by `Wechatpay-Serial` and SHA256withRSA over
  * `TIMESTAMP\nNONCE\nBODY\n`. Probe signatures (`WECHATPAY/SIGNTEST/…`) fail.
  *
+ * @example
+ * ```ts
+ * await verifyWechatSignature(signatureHeadersOf(req.headers), rawBody, () => platformKey, { clock: Date.now, what: 'callback' });
+ * ```
  * @param headers - the signature headers
  * @param body - the raw body exactly as received
  * @param keyFor - resolves the key for a serial
@@ -273,50 +364,6 @@ export async function verifyWechatSignature(
   keyFor: (serial: string) => Promise<KeyObject> | KeyObject,
   options: VerifySignatureOptions,
 ): Promise<void> {
-  const { what } = options;
-  const missing = (['timestamp', 'nonce', 'signature', 'serial'] as const).filter((k) => !headers[k]);
-  if (missing.length > 0) {
-    throw new PaySignatureError(
-      `${PKG}: ${what}: expected the headers Wechatpay-Timestamp, -Nonce, -Signature and -Serial; missing or empty: ${missing
-        .map((m) => `Wechatpay-${m[0]?.toUpperCase()}${m.slice(1)}`)
-        .join(', ')}`,
-      { reason: 'MISSING_SIGNATURE', provider: 'wechat' },
-    );
-  }
-  if (headers.signatureType !== undefined && headers.signatureType !== '' && headers.signatureType !== WECHATPAY_SCHEMA) {
-    throw new PaySignatureError(
-      `${PKG}: ${what}: expected Wechatpay-Signature-Type ${WECHATPAY_SCHEMA}, got ${excerpt(headers.signatureType)}`,
-      { reason: 'WRONG_SIGN_TYPE', provider: 'wechat' },
-    );
-  }
-  const timestamp = headers.timestamp as string;
-  try {
-    assertTimestampWithin(timestamp, options.clock, options.windowSeconds ?? 300, 'Wechatpay-Timestamp');
-  } catch (e) {
-    if (e instanceof PayError) {
-      throw new PayReplayError(`${PKG}: ${what}: ${e.message.replace(/^@pay\/core: /, '')}`, { cause: e, provider: 'wechat' });
-    }
-    throw e;
-  }
-  const signature = headers.signature as string;
-  const serial = headers.serial as string;
-  const key = await keyFor(serial);
-  if (signature.startsWith(SIGNTEST_PREFIX)) {
-    throw new PaySignatureError(`${PKG}: ${what}: the signature is a WeChat Pay probe (${SIGNTEST_PREFIX}…) and does not verify`, {
-      reason: 'SIGNTEST',
-      provider: 'wechat',
-      hint: 'WeChat Pay sends probe signatures to check that merchants verify; rejecting them is the expected answer',
-    });
-  }
-  const message = responseSignMessage(timestamp, headers.nonce as string, body);
-  if (!rsaVerify('sha256', key, message, signature)) {
-    throw new PaySignatureError(
-      `${PKG}: ${what}: the signature does not verify with the key for Wechatpay-Serial ${excerpt(serial)} over the raw body (${typeof body === 'string' ? Buffer.byteLength(body) : body.length} bytes); a changed byte, another key, or a parsed and re-serialised JSON body does not verify`,
-      {
-        reason: 'BAD_SIGNATURE',
-        provider: 'wechat',
-        hint: 'verify the body exactly as received: a parsed and re-serialised JSON body (different spacing, key order or escaping) no longer matches the signature',
-      },
-    );
-  }
+  checkSignatureHeaders(headers, options);
+  verifySignatureWithKey(headers, body, await keyFor(headers.serial as string), options.what);
 }
