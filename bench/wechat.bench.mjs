@@ -92,9 +92,11 @@ export function cases() {
     serialNo: '5F1C72E2A8931B72A2E13AF8DEE92471EB397115',
   };
   const rawSign = () => {
-    const s = sign('sha256', Buffer.from(`${request.method}\n${request.url}\n${request.timestamp}\n${request.nonce}\n${request.body}\n`, 'utf8'), merchant.privateKey).toString(
-      'base64',
-    );
+    const s = sign(
+      'sha256',
+      Buffer.from(`${request.method}\n${request.url}\n${request.timestamp}\n${request.nonce}\n${request.body}\n`, 'utf8'),
+      merchant.privateKey,
+    ).toString('base64');
     return `WECHATPAY2-SHA256-RSA2048 mchid="${request.mchid}",nonce_str="${request.nonce}",signature="${s}",timestamp="${request.timestamp}",serial_no="${request.serialNo}"`;
   };
   if (signRequest(merchant.privateKey, request) !== rawSign()) throw new Error('bench: signRequest and the raw baseline disagree');
