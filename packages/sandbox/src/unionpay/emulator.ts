@@ -106,7 +106,7 @@ export interface UnionPayEmulatorFaults {
 }
 
 /** A transaction as the emulator keeps it. */
-export interface EmulatedTransaction {
+export interface UnionPayTransaction {
   /** Merchant order number. */
   orderId: string;
   /** Its txnTime. */
@@ -154,7 +154,7 @@ export interface EmulatedTransaction {
 }
 
 /** Options of {@link UnionPayEmulator.pay}. */
-export interface PayOptions {
+export interface UnionPayPayOptions {
   /** `success` (default), `processing` (query answers origRespCode 05) or `failed`. */
   result?: 'success' | 'processing' | 'failed';
   /** The origRespCode of a failed payment (`60` by default). */
@@ -178,14 +178,14 @@ export interface UnionPayEmulator {
   /** The generated hierarchy (root, middle, signing, encryption, merchant). */
   readonly hierarchy: UnionPayHierarchy;
   /** Transactions by orderId. */
-  readonly transactions: ReadonlyMap<string, EmulatedTransaction>;
+  readonly transactions: ReadonlyMap<string, UnionPayTransaction>;
   /** Every API request received, with its decoded fields and the respCode answered. */
   readonly requests: ReadonlyArray<{ path: string; fields: Readonly<Record<string, string>>; respCode: string }>;
   /**
    * Marks an order (consume or pre-authorisation) paid — or processing / failed — and, on success,
    * delivers the signed back notification to its `backUrl` through the notifier.
    */
-  pay(orderId: string, options?: PayOptions): EmulatedTransaction;
+  pay(orderId: string, options?: UnionPayPayOptions): UnionPayTransaction;
   /** The signed form the payer's browser would post to the order's `frontUrl` after paying. */
   frontReturn(orderId: string): { url: string; body: string; fields: Record<string, string> };
   /** The signed notification body of a transaction (as delivered to its backUrl). */
@@ -290,7 +290,13 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
         notAfter: now + 3650 * DAY,
         bits,
       });
-      c = issueCertificate({ subject: subject(UNIONPAY_OWNER), issuer: otherRoot, notBefore: now - DAY, notAfter: now + 365 * DAY, bits });
+      c = issueCertificate({
+        subject: subject(UNIONPAY_OWNER),
+        issuer: otherRoot,
+        notBefore: now - DAY,
+        notAfter: now + 365 * DAY,
+        bits,
+      });
     }
     faultCerts.set(kind, c);
     return c;
@@ -320,8 +326,8 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
     retryDelaysMs: UNIONPAY_NOTIFY_RETRY_MS.map((d) => d * timeScale),
     isAcknowledged: (status) => status === 200 || status === 302,
   });
-  const transactions = new Map<string, EmulatedTransaction>();
-  const byQueryId = new Map<string, EmulatedTransaction>();
+  const transactions = new Map<string, UnionPayTransaction>();
+  const byQueryId = new Map<string, UnionPayTransaction>();
   const requests: Array<{ path: string; fields: Readonly<Fields>; respCode: string }> = [];
 
   const signingString = (fields: Fields): string => canonicalString(fields, { exclude: ['signature'], dropEmpty: false });
@@ -417,12 +423,12 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
     return out;
   };
 
-  const newTransaction = (fields: Fields, state: EmulatedTransaction['state']): EmulatedTransaction => {
+  const newTransaction = (fields: Fields, state: UnionPayTransaction['state']): UnionPayTransaction => {
     need(fields, 'orderId', 'txnTime', 'txnAmt');
     if (!/^[A-Za-z0-9]{8,32}$/.test(fields.orderId as string)) throw new AcpError('10', '报文格式错误[orderId]');
     if (!/^\d{1,12}$/.test(fields.txnAmt as string) || Number(fields.txnAmt) === 0) throw new AcpError('10', '报文格式错误[txnAmt]');
     if (transactions.has(fields.orderId as string)) throw new AcpError('12');
-    const t: EmulatedTransaction = {
+    const t: UnionPayTransaction = {
       orderId: fields.orderId as string,
       txnTime: fields.txnTime as string,
       txnType: fields.txnType as string,
@@ -449,7 +455,7 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
     return t;
   };
 
-  const settle = (t: EmulatedTransaction, state: EmulatedTransaction['state'], code: string): void => {
+  const settle = (t: UnionPayTransaction, state: UnionPayTransaction['state'], code: string): void => {
     const now = clock();
     const bj = beijing(now);
     t.state = state;
@@ -463,7 +469,7 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
     t.settleDate = bj.slice(4, 8);
   };
 
-  const resultFields = (t: EmulatedTransaction): Fields => {
+  const resultFields = (t: UnionPayTransaction): Fields => {
     const f: Fields = {
       version: t.version,
       encoding: 'utf-8',
@@ -493,7 +499,7 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
     return f;
   };
 
-  const notify = (t: EmulatedTransaction): void => {
+  const notify = (t: UnionPayTransaction): void => {
     if (t.backUrl === undefined) return;
     notifier.send({
       url: t.backUrl,
@@ -504,7 +510,7 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
 
   // ---- routes ------------------------------------------------------------------
 
-  const consume = (fields: Fields, channel: 'app' | 'front'): EmulatedTransaction => {
+  const consume = (fields: Fields, channel: 'app' | 'front'): UnionPayTransaction => {
     if (fields.txnType !== '01' && fields.txnType !== '02') throw new AcpError('32', `无此交易权限[txnType ${fields.txnType}]`);
     need(fields, 'orderId', 'txnTime', 'txnAmt', 'currencyCode', 'backUrl', 'channelType');
     if (fields.currencyCode !== '156') throw new AcpError('10', '报文格式错误[currencyCode]');
@@ -515,7 +521,7 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
     return t;
   };
 
-  const back = (fields: Fields): EmulatedTransaction => {
+  const back = (fields: Fields): UnionPayTransaction => {
     need(fields, 'orderId', 'txnTime', 'txnAmt', 'origQryId', 'backUrl');
     const orig = byQueryId.get(fields.origQryId as string);
     const amount = Number(fields.txnAmt);
@@ -662,7 +668,7 @@ export async function startUnionPayEmulator(options: UnionPayEmulatorOptions = {
     ...(version === '5.0.0' ? { verifyCerts: [hierarchy.signing.pem] } : {}),
   };
 
-  const find = (orderId: string): EmulatedTransaction => {
+  const find = (orderId: string): UnionPayTransaction => {
     const t = transactions.get(orderId);
     if (!t) throw new Error(`UnionPay emulator: no transaction with orderId ${orderId}`);
     return t;

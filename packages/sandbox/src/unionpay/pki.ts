@@ -37,7 +37,7 @@ export interface IssuedCertificate {
 }
 
 /** Options of {@link issueCertificate}. */
-export interface IssueOptions {
+export interface UnionPayIssueOptions {
   /** Subject attributes, e.g. `{ C: 'CN', O: 'CFCA OCA1', CN: '…' }` (values may be non-ASCII). */
   subject: Record<string, string>;
   /** The issuer; self-signed when absent. */
@@ -72,7 +72,7 @@ function randomSerial(): string {
  * const root = issueCertificate({ subject: { CN: 'Test Root' }, ca: true, notBefore, notAfter });
  * ```
  */
-export function issueCertificate(options: IssueOptions): IssuedCertificate {
+export function issueCertificate(options: UnionPayIssueOptions): IssuedCertificate {
   const f = forge();
   const pair = options.keyPair ?? generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
   const c = f.pki.createCertificate();
@@ -121,7 +121,7 @@ export function issueCertificate(options: IssueOptions): IssuedCertificate {
  * Packs a key and its certificate (plus chain certificates) into a PKCS#12 `.pfx`
  * (3DES, SHA-1 MAC), as UnionPay's merchant signing files are.
  */
-export function createPfx(holder: IssuedCertificate, chain: readonly IssuedCertificate[], password: string): Buffer {
+export function createUnionPayPfx(holder: IssuedCertificate, chain: readonly IssuedCertificate[], password: string): Buffer {
   const f = forge();
   const key = f.pki.privateKeyFromPem(holder.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
   const certs = [holder, ...chain].map((c) => f.pki.certificateFromPem(c.pem));
@@ -164,7 +164,7 @@ export interface UnionPayHierarchy {
 }
 
 /** Options of {@link generateUnionPayHierarchy}. */
-export interface HierarchyOptions {
+export interface UnionPayHierarchyOptions {
   /** "Now", epoch ms: certificates are valid from a day before to a year after. */
   now?: number;
   /** Key size; 2048 by default. */
@@ -180,7 +180,7 @@ const DAY = 86_400_000;
 /**
  * Generates a complete UnionPay-style hierarchy. Takes about a second (five RSA keys).
  */
-export function generateUnionPayHierarchy(options: HierarchyOptions = {}): UnionPayHierarchy {
+export function generateUnionPayHierarchy(options: UnionPayHierarchyOptions = {}): UnionPayHierarchy {
   const now = options.now ?? Date.now();
   const bits = options.bits ?? 2048;
   const notBefore = now - DAY;
@@ -223,5 +223,5 @@ export function generateUnionPayHierarchy(options: HierarchyOptions = {}): Union
     bits,
   });
   const pfxPassword = options.pfxPassword ?? '000000';
-  return { root, middle, signing, encrypt, merchant, merchantPfx: createPfx(merchant, [middle, root], pfxPassword), pfxPassword };
+  return { root, middle, signing, encrypt, merchant, merchantPfx: createUnionPayPfx(merchant, [middle, root], pfxPassword), pfxPassword };
 }
