@@ -1,5 +1,5 @@
 // Known-answer tests against ../shared/vectors/wechat (read in place; see its README for sources).
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, sign } from 'node:crypto';
 import { fixedClock, loadPrivateKey, loadPublicKey, PayConfigError, PayDecryptError, PaySignatureError, parseCertificate } from '@pay/core';
 import { expect, it } from 'vitest';
 import { describeVectors, readVector, readVectorJson, readVectorText } from '../../../test-utils/vectors.js';
@@ -8,9 +8,11 @@ import {
   buildV2Xml,
   decryptCertificates,
   decryptResource,
+  encryptResource,
   jsapiPayParams,
   parseV2Xml,
   requestSignMessage,
+  responseSignMessage,
   signatureHeadersOf,
   signRequest,
   v2NotificationReply,
@@ -201,6 +203,59 @@ describeVectors('WeChat Pay API v3 known answers', () => {
     await expect(wrongKey.parseNotification({ headers: lower(v.headers), rawBody: Buffer.from(v.body, 'utf8') })).rejects.toBeInstanceOf(
       PayDecryptError,
     );
+  });
+
+  it('certificate mode with the Java vector keys: a callback signed by wechat_pay_private_key (serial 440024…) verifies and decrypts with the 32-byte key; after the certificate expired it is refused', async () => {
+    const j = java();
+    const wxKey = loadPrivateKey(readVectorText('wechat', 'java', 'wechat_pay_private_key.pem'));
+    const make = (tsSec: number) => {
+      const resource = encryptResource(
+        Buffer.from(j.api_v3_key),
+        gen().callback_pubkey_mode.expected_plaintext,
+        'fdasflkja484',
+        'transaction',
+      );
+      const body = JSON.stringify({
+        id: 'EV-JAVA-1',
+        create_time: '2023-11-15T06:13:20+08:00',
+        resource_type: 'encrypt-resource',
+        event_type: 'TRANSACTION.SUCCESS',
+        summary: '支付成功',
+        resource: { original_type: 'transaction', ...resource },
+      });
+      const ts = String(tsSec);
+      const signature = sign('sha256', responseSignMessage(ts, 'n-java', body), wxKey).toString('base64');
+      return {
+        headers: {
+          'wechatpay-timestamp': ts,
+          'wechatpay-nonce': 'n-java',
+          'wechatpay-serial': j.wechat_pay_certificate_serial,
+          'wechatpay-signature': signature,
+        },
+        rawBody: Buffer.from(body),
+      };
+    };
+    const client = (atSec: number) =>
+      new WechatPayClient({
+        mchid: j.merchant_id,
+        privateKey: readVectorText('wechat', 'java', 'merchant_private_key.pem'),
+        merchantCertificate: readVectorText('wechat', 'java', 'merchant_certificate.pem'),
+        apiV3Key: j.api_v3_key,
+        platformCertificates: [readVectorText('wechat', 'java', 'wechat_pay_certificate.pem')],
+        downloadCertificates: false,
+        clock: fixedClock(atSec * 1000),
+      });
+    const inside = 1_700_000_000; // 2023-11-14, within the certificate's validity (2022-05-10 .. 2025-05-09)
+    const ev = await client(inside).parseNotification(make(inside));
+    expect(ev.kind).toBe('transaction');
+    expect(ev.serial).toBe(j.wechat_pay_certificate_serial);
+    expect(ev.resource).toEqual(JSON.parse(gen().callback_pubkey_mode.expected_plaintext));
+    const tampered = make(inside);
+    await expect(client(inside).parseNotification({ ...tampered, rawBody: flipByte(tampered.rawBody, 20) })).rejects.toBeInstanceOf(
+      PaySignatureError,
+    );
+    const after = 1_760_000_000; // 2025-10: the certificate has expired
+    await expect(client(after).parseNotification(make(after))).rejects.toMatchObject({ reason: 'EXPIRED' });
   });
 
   it('decrypts the certificate-download response to serial 5DEA10EF… and the expected PEM', () => {
