@@ -72,6 +72,8 @@ export interface SignedDataVerifierOptions {
 }
 
 interface CachedChain {
+  /** The exact `x5c` header segment this entry was verified for. */
+  header: string;
   key: KeyObject;
   notBefore: number;
   notAfter: number;
@@ -175,6 +177,17 @@ const APP_TRANSACTION_FIELDS: Record<string, FieldType> = {
   appTransactionId: 'string',
   originalPlatform: 'string',
 };
+
+/**
+ * A short bucket key for a header segment: hashing the whole segment (2–3 KB of base64) on every
+ * lookup costs more than the ES256 check it saves, so the map is keyed by the length and a slice
+ * from the middle (inside the leaf or intermediate certificate), and a hit is confirmed by comparing
+ * the whole segment.
+ */
+function fingerprint(header: string): string {
+  const mid = header.length >> 1;
+  return `${header.length}:${header.slice(Math.max(0, mid - 24), mid + 24)}`;
+}
 
 function typeOf(value: unknown): FieldType | 'null' | 'other' {
   if (value === null) return 'null';
@@ -415,9 +428,10 @@ export class SignedDataVerifier {
         effective = date;
       }
     }
-    let entry = this.cache.get(parts.headerB64);
-    if (entry !== undefined && entry.expiresAt <= now) {
-      this.cache.delete(parts.headerB64);
+    const fp = fingerprint(parts.headerB64);
+    let entry = this.cache.get(fp);
+    if (entry !== undefined && (entry.header !== parts.headerB64 || entry.expiresAt <= now)) {
+      if (entry.expiresAt <= now) this.cache.delete(fp);
       entry = undefined;
     }
     if (entry === undefined) {
@@ -484,6 +498,7 @@ export class SignedDataVerifier {
     const [leaf, intermediate] = certs as [Certificate, Certificate];
     const chain = verifyAppleChain(leaf, intermediate, this.roots, effective);
     const entry: CachedChain = {
+      header: headerB64,
       key: chain.publicKey,
       notBefore: chain.notBefore,
       notAfter: chain.notAfter,
@@ -503,7 +518,9 @@ export class SignedDataVerifier {
   }
 
   private remember(headerB64: string, entry: CachedChain): void {
-    this.cache.set(headerB64, entry);
+    const fp = fingerprint(headerB64);
+    this.cache.delete(fp);
+    this.cache.set(fp, entry);
     while (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value as string;
       this.cache.delete(oldest);

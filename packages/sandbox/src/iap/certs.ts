@@ -40,7 +40,7 @@ const OID_KP_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 const NAME_OIDS: Record<string, string> = { C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3' };
 
 /** A distinguished name as ordered `[type, value]` pairs, e.g. `[['C','US'],['O','Apple Inc.']]`. */
-export type AppleTestName = ReadonlyArray<readonly [keyof typeof NAME_OIDS | string, string]>;
+export type AppleTestName = ReadonlyArray<readonly [string, string]>;
 
 /** Encodes a name as DER (one attribute per RDN). */
 export function encodeAppleTestName(name: AppleTestName): Buffer {

@@ -42,29 +42,51 @@ export interface IapEmulatedProduct {
   periodMs?: number;
 }
 
-/** A transaction the emulator holds (Apple's field names). */
+/** A transaction the emulator holds (Apple's field names, as in a signed transaction). */
 export interface IapEmulatedTransaction {
+  /** Transaction id. */
   transactionId: string;
+  /** Original transaction id (the first purchase of a subscription). */
   originalTransactionId: string;
+  /** Web order line item id (subscriptions). */
   webOrderLineItemId?: string;
+  /** Product id. */
   productId: string;
+  /** Subscription group. */
   subscriptionGroupIdentifier?: string;
+  /** Purchase date, epoch ms. */
   purchaseDate: number;
+  /** Original purchase date, epoch ms. */
   originalPurchaseDate: number;
+  /** Subscription expiry, epoch ms. */
   expiresDate?: number;
+  /** Quantity. */
   quantity: number;
+  /** Apple's product type name (`Consumable`, `Auto-Renewable Subscription`…). */
   type: string;
+  /** The app account token the purchase carries. */
   appAccountToken?: string;
+  /** `PURCHASED` or `FAMILY_SHARED`. */
   inAppOwnershipType: string;
+  /** Refund / revocation date, epoch ms. */
   revocationDate?: number;
+  /** Refund reason (0 other, 1 app issue). */
   revocationReason?: number;
+  /** `REFUND_FULL`, `REFUND_PRORATED`, `FAMILY_REVOKE`. */
   revocationType?: string;
+  /** Refunded share in milliunits of a percent. */
   revocationPercentage?: number;
+  /** Environment. */
   environment: 'Production' | 'Sandbox';
+  /** Storefront country code. */
   storefront: string;
+  /** Apple storefront id. */
   storefrontId: string;
+  /** Purchase or renewal. */
   transactionReason: 'PURCHASE' | 'RENEWAL';
+  /** Currency of `price`. */
   currency: string;
+  /** Price in milliunits. */
   price: number;
   /** Which customer (Apple account) owns it; history and statuses are per customer. */
   customer: string;
@@ -197,28 +219,28 @@ export interface IapEmulator {
   /** Transactions by id. */
   readonly transactions: ReadonlyMap<string, IapEmulatedTransaction>;
   /**
-   * Buys `productId` with `appAccountToken` (the order number) and delivers the notification
+   * Buys `productId` (default: the first product) with `appAccountToken` (the order number) and delivers the notification
    * (`SUBSCRIBED`/`INITIAL_BUY` or `ONE_TIME_CHARGE`) to the notify URL with Apple's retries.
    */
   pay(
     appAccountToken: string | undefined,
-    options: { productId: string; quantity?: number; notifyUrl?: string; customer?: string; environment?: 'Production' | 'Sandbox' },
-  ): Promise<IapEmulatedPurchase>;
+    options?: { productId?: string; quantity?: number; notifyUrl?: string; customer?: string; environment?: 'Production' | 'Sandbox' },
+  ): IapEmulatedPurchase;
   /** Renews an auto-renewable subscription (`DID_RENEW`). */
-  renew(originalTransactionId: string, options?: { notifyUrl?: string }): Promise<IapEmulatedPurchase>;
+  renew(originalTransactionId: string, options?: { notifyUrl?: string }): IapEmulatedPurchase;
   /** Refunds a transaction (`REFUND`), fully or by a share in milliunits of a percent (50000 = 50%). */
-  refund(transactionId: string, options?: { percentage?: number; notifyUrl?: string }): Promise<IapSentNotification | undefined>;
+  refund(transactionId: string, options?: { percentage?: number; notifyUrl?: string }): IapSentNotification | undefined;
   /** Revokes a family-shared transaction (`REVOKE`). */
-  revoke(transactionId: string, options?: { notifyUrl?: string }): Promise<IapSentNotification | undefined>;
+  revoke(transactionId: string, options?: { notifyUrl?: string }): IapSentNotification | undefined;
   /** Expires a subscription now (`EXPIRED` / `VOLUNTARY`). */
-  expire(originalTransactionId: string, options?: { notifyUrl?: string }): Promise<IapSentNotification | undefined>;
+  expire(originalTransactionId: string, options?: { notifyUrl?: string }): IapSentNotification | undefined;
   /** Sends any notification about a transaction (or none, like `TEST`). */
   notify(
     type: string,
     subtype: string | undefined,
     transactionId?: string,
     options?: { notifyUrl?: string; environment?: 'Production' | 'Sandbox' },
-  ): Promise<IapSentNotification>;
+  ): IapSentNotification;
   /** Signs a transaction payload with the current chain (fields may be overridden to build bad data). */
   signTransaction(transaction: IapEmulatedTransaction | Record<string, unknown>, overrides?: Record<string, unknown>): string;
   /** Signs any payload with the current chain. */
@@ -362,13 +384,13 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
     });
   }
 
-  async function send(
+  function send(
     type: string,
     subtype: string | undefined,
     t: IapEmulatedTransaction | undefined,
     url: string | undefined,
     env?: 'Production' | 'Sandbox',
-  ): Promise<IapSentNotification> {
+  ): IapSentNotification {
     const uuid = randomUUID();
     const data: Record<string, unknown> = { appAppleId, bundleId, bundleVersion: '1.0', environment: t?.environment ?? env ?? environment };
     if (t) {
@@ -666,7 +688,7 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
       const url = options.notifyUrl;
       if (!url) return appleError(404, 4040007, 'Server notification URL not found.');
       const token = randomUUID();
-      void send('TEST', undefined, undefined, url, env).then((n) => testNotifications.set(token, n));
+      testNotifications.set(token, send('TEST', undefined, undefined, url, env));
       return json(200, { testNotificationToken: token });
     }
     const r9 = route('GET', /^\/inApps\/v1\/notifications\/test\/([^/]+)$/);
@@ -880,9 +902,10 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
     requests,
     notifications,
     transactions,
-    async pay(appAccountToken, opts) {
-      const product = products.get(opts.productId);
-      if (!product) throw new Error(`@pay/sandbox: iap: the emulator sells no product ${opts.productId}`);
+    pay(appAccountToken, opts = {}) {
+      const productId = opts.productId ?? (products.keys().next().value as string);
+      const product = products.get(productId);
+      if (!product) throw new Error(`@pay/sandbox: iap: the emulator sells no product ${productId}`);
       const customer = opts.customer ?? 'default';
       const env = opts.environment ?? environment;
       const t = newTransaction(product, {
@@ -893,7 +916,7 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
       });
       const url = opts.notifyUrl ?? options.notifyUrl;
       const sent = url
-        ? await send(
+        ? send(
             product.type === 'auto_renewable' ? 'SUBSCRIBED' : 'ONE_TIME_CHARGE',
             product.type === 'auto_renewable' ? 'INITIAL_BUY' : undefined,
             t,
@@ -907,7 +930,7 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
         notificationUUID: sent?.notificationUUID,
       };
     },
-    async renew(originalTransactionId, opts = {}) {
+    renew(originalTransactionId, opts = {}) {
       const last = latestOf(originalTransactionId);
       const product = products.get(last.productId) as IapEmulatedProduct;
       const t = newTransaction(product, {
@@ -921,7 +944,7 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
       });
       t.expiresDate = t.purchaseDate + (product.periodMs ?? 30 * 86_400_000);
       const url = opts.notifyUrl ?? options.notifyUrl;
-      const sent = url ? await send('DID_RENEW', undefined, t, url) : undefined;
+      const sent = url ? send('DID_RENEW', undefined, t, url) : undefined;
       return {
         transaction: t,
         signedTransaction: signTransaction(t),
@@ -929,7 +952,7 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
         notificationUUID: sent?.notificationUUID,
       };
     },
-    async refund(transactionId, opts = {}) {
+    refund(transactionId, opts = {}) {
       const t = requireTransaction(transactionId);
       t.revocationDate = clock();
       t.revocationReason = 0;
@@ -938,14 +961,14 @@ export async function startIapEmulator(options: IapEmulatorOptions = {}): Promis
       const url = opts.notifyUrl ?? options.notifyUrl;
       return url ? send('REFUND', undefined, t, url) : undefined;
     },
-    async revoke(transactionId, opts = {}) {
+    revoke(transactionId, opts = {}) {
       const t = requireTransaction(transactionId);
       t.revocationDate = clock();
       t.revocationType = 'FAMILY_REVOKE';
       const url = opts.notifyUrl ?? options.notifyUrl;
       return url ? send('REVOKE', undefined, t, url) : undefined;
     },
-    async expire(originalTransactionId, opts = {}) {
+    expire(originalTransactionId, opts = {}) {
       const t = latestOf(originalTransactionId);
       t.expiresDate = clock() - 1;
       const url = opts.notifyUrl ?? options.notifyUrl;
