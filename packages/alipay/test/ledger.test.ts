@@ -93,4 +93,20 @@ describe('AlipayProvider in the ledger', () => {
     const got = await payments.get(created.id as string);
     expect(got.result_code === 0 && got.data.record.state).toBe('pending');
   });
+
+  it('regression: default order numbers made within one second are distinct (they once kept only the digits of a random alphanumeric and collided)', async () => {
+    const fixed = Date.UTC(2024, 0, 1);
+    const ledger = createPayments({
+      providers: { alipay: new AlipayProvider(new AlipayClient({ ...emu.clientConfig, clock: () => fixed })) },
+      store: new MemoryPaymentStore(),
+      clock: () => fixed,
+    });
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const r = await ledger.create({ provider: 'alipay', channel: 'app', amount: 1, subject: 'n' });
+      expect(r.result_code, JSON.stringify(r)).toBe(0);
+      if (r.result_code === 0) seen.add(r.data.outTradeNo);
+    }
+    expect(seen.size).toBe(200);
+  });
 });

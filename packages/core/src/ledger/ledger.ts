@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Clock, randomId, randomNonce, sha256Hex, systemClock } from '../crypto.js';
+import { randomInt } from 'node:crypto';
+import { type Clock, randomId, sha256Hex, systemClock } from '../crypto.js';
 import {
   isPayError,
   PayArgumentError,
@@ -198,14 +199,7 @@ export function createPayments(options: PaymentsOptions): Payments {
   const clock = options.clock ?? systemClock;
   const leaseMs = options.hookLeaseMs ?? 60_000;
   const ttlMs = options.defaultTtlMs ?? 30 * 60_000;
-  const makeOutTradeNo =
-    options.outTradeNo ??
-    (() =>
-      chinaTimeCompact(clock()) +
-      randomNonce(10)
-        .replace(/[^0-9]/g, '')
-        .padEnd(10, '0')
-        .slice(0, 10));
+  const makeOutTradeNo = options.outTradeNo ?? (() => chinaTimeCompact(clock()) + String(randomInt(10_000_000_000)).padStart(10, '0'));
   /** In-process runs of onPaid per record, so parallel duplicates share one run. */
   const running = new Map<string, Promise<PaymentRecord>>();
 
