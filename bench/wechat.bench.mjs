@@ -135,6 +135,12 @@ export function cases() {
       note: 'subject: WechatPayClient.parseNotification (window, key by serial, verify, decrypt, typed event); baseline: raw verify + JSON + GCM open + JSON, same async shape',
     },
     {
+      name: 'wechat v3 callback verify+decrypt vs a synchronous baseline',
+      subject: () => client.parseNotification(incoming),
+      baseline: rawCallback,
+      note: 'informational: the same raw work without the promise the async API necessarily returns',
+    },
+    {
       name: 'wechat v3 request signing (Authorization header)',
       subject: () => signRequest(merchant.privateKey, request),
       baseline: rawSign,
