@@ -198,6 +198,12 @@ export interface PaymentProvider {
   /** Closes an unpaid payment so it can no longer be paid. */
   closePayment(ref: PaymentRef): Promise<void>;
   /**
+   * Makes a new merchant order number in the form this provider requires (IAP: a UUID,
+   * because it travels as `appAccountToken`). The ledger uses its own generator
+   * (China time + random digits) for providers without one.
+   */
+  newOutTradeNo?(): string;
+  /**
    * Verifies proof of payment the client submitted, where the proof is signed by the
    * provider itself (Apple's signed transaction). Providers without such proof omit it.
    */

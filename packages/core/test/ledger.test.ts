@@ -72,6 +72,13 @@ describe('create', () => {
     expect(provider.created).toHaveLength(0);
   });
 
+  it('lets the provider make the order number when it has a rule of its own', async () => {
+    const { payments, provider } = setup();
+    Object.assign(provider, { newOutTradeNo: () => 'e7a9c1d2-0b1f-4c3e-9a77-1234567890ab' });
+    const res = await payments.create({ provider: 'fake', channel: 'app', amount: 1, subject: 's' });
+    expect(res).toMatchObject({ result_code: 0, data: { outTradeNo: 'e7a9c1d2-0b1f-4c3e-9a77-1234567890ab' } });
+  });
+
   it('refuses a duplicate outTradeNo before asking the provider', async () => {
     const { payments, provider } = setup();
     await payments.create({ provider: 'fake', channel: 'app', amount: 1, subject: 's', outTradeNo: 'ORDER0001' });

@@ -72,7 +72,11 @@ export interface PaymentsOptions {
 export interface CreateInput extends Omit<CreatePaymentInput, 'currency' | 'outTradeNo'> {
   /** The provider name as registered. */
   provider: string;
-  /** The merchant order number; generated when absent. */
+  /**
+   * The merchant order number; generated when absent (by the provider's `newOutTradeNo`,
+   * else China time + 10 random digits). The provider checks its own rules (UnionPay:
+   * 8-32 letters and digits; WeChat Pay: 6-32; Alipay: up to 64).
+   */
   outTradeNo?: string;
   /** Currency, `CNY` by default. */
   currency?: string;
@@ -160,7 +164,7 @@ export interface Payments {
   get(id: string): Promise<PayResult<{ record: PaymentRecord; events: LedgerEvent[] }>>;
 }
 
-const OUT_TRADE_NO_RE = /^[A-Za-z0-9_-]{6,32}$/;
+const OUT_TRADE_NO_RE = /^[A-Za-z0-9_-]{6,64}$/;
 
 function chinaTimeCompact(ms: number): string {
   return new Date(ms + 8 * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -481,10 +485,10 @@ export function createPayments(options: PaymentsOptions): Payments {
         assertMinorUnits(input.amount, 'amount');
         if (typeof input.subject !== 'string' || input.subject.trim() === '')
           throw new PayArgumentError('@pay/core: ledger: subject is required');
-        const outTradeNo = input.outTradeNo ?? makeOutTradeNo();
+        const outTradeNo = input.outTradeNo ?? provider.newOutTradeNo?.() ?? makeOutTradeNo();
         if (!OUT_TRADE_NO_RE.test(outTradeNo)) {
           throw new PayArgumentError(
-            `@pay/core: ledger: outTradeNo must be 6-32 characters of letters, digits, "_" or "-", got ${JSON.stringify(outTradeNo)}`,
+            `@pay/core: ledger: outTradeNo must be 6-64 characters of letters, digits, "_" or "-", got ${JSON.stringify(outTradeNo)}`,
           );
         }
         if (await store.getByOutTradeNo(input.provider, outTradeNo)) {
