@@ -289,9 +289,13 @@ export class WechatPayV2Client {
     }
   }
 
-  private async call(path: string, params: Record<string, string>, options: { mtls?: boolean } = {}): Promise<V2Message> {
+  private async call(
+    path: string,
+    params: Record<string, string>,
+    options: { mtls?: boolean | 'when-configured' } = {},
+  ): Promise<V2Message> {
     const call = `POST ${path}`;
-    if (options.mtls && !this.mtlsAgent) {
+    if (options.mtls === true && !this.mtlsAgent) {
       throw new PayConfigError(`${PKG}: v2: ${call} needs the merchant certificate: configure pkcs12 (apiclient_cert.p12)`);
     }
     const message: Record<string, string> = {
@@ -302,7 +306,7 @@ export class WechatPayV2Client {
       ...params,
     };
     message.sign = v2Sign(message, this.apiKey, this.signType);
-    const agent = options.mtls ? this.mtlsAgent : this.tlsAgent;
+    const agent = options.mtls ? (this.mtlsAgent ?? this.tlsAgent) : this.tlsAgent;
     let response: Awaited<ReturnType<Transport['request']>>;
     try {
       response = await this.transport.request({
@@ -462,7 +466,7 @@ export class WechatPayV2Client {
   }
 
   /**
-   * `pay/refundquery` by one of the four references.
+   * `pay/refundquery` by one of the four references (sent with the merchant certificate when one is configured).
    *
    * @throws PayNotFoundError for `REFUNDNOTEXIST`
    */
@@ -479,7 +483,7 @@ export class WechatPayV2Client {
     ) {
       throw new PayArgumentError(`${PKG}: v2 refundQuery: expected out_refund_no, refund_id, out_trade_no or transaction_id`);
     }
-    return this.call('/pay/refundquery', stringify(ref));
+    return this.call('/pay/refundquery', stringify(ref), { mtls: 'when-configured' });
   }
 
   /**
