@@ -92,6 +92,8 @@ export class IapProvider implements PaymentProvider {
    * catalogue, or an order number that is not a UUID
    */
   async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
+    if (!input || typeof input !== 'object')
+      throw new PayArgumentError(`${PKG}: createPayment: expected the payment input, got ${describeValue(input)}`);
     const product = this.client.catalogue.require(input.productId, 'createPayment: productId');
     assertMinorUnits(input.amount, 'amount');
     if (product.amount !== undefined && (input.amount !== product.amount || (input.currency ?? 'CNY') !== product.currency)) {

@@ -179,14 +179,14 @@ const APP_TRANSACTION_FIELDS: Record<string, FieldType> = {
 };
 
 /**
- * A short bucket key for a header segment: hashing the whole segment (2–3 KB of base64) on every
- * lookup costs more than the ES256 check it saves, so the map is keyed by the length and a slice
- * from the middle (inside the leaf or intermediate certificate), and a hit is confirmed by comparing
- * the whole segment.
+ * A short bucket key for a header segment. Hashing the whole segment (2–3 KB of base64) on every
+ * lookup costs about as much as the ES256 check it saves, so entries are bucketed by the length and
+ * two short slices (a quarter and half way in: inside the leaf and the intermediate, which differ
+ * between chains), and a hit is confirmed by comparing the whole segment.
  */
 function fingerprint(header: string): string {
-  const mid = header.length >> 1;
-  return `${header.length}:${header.slice(Math.max(0, mid - 24), mid + 24)}`;
+  const q = header.length >> 2;
+  return `${header.length}:${header.slice(q, q + 24)}:${header.slice(2 * q, 2 * q + 24)}`;
 }
 
 function typeOf(value: unknown): FieldType | 'null' | 'other' {
@@ -257,7 +257,9 @@ export class SignedDataVerifier {
   private readonly online: boolean;
   private readonly unverified: boolean;
   private readonly clock: Clock;
-  private readonly cache = new Map<string, CachedChain>();
+  /** Buckets of verified chains by fingerprint; `order` keeps insertion order for eviction. */
+  private readonly cache = new Map<string, CachedChain[]>();
+  private order: CachedChain[] = [];
   private readonly cacheSize: number;
   private readonly cacheTtlMs: number;
   private readonly ocsp: OcspOptions | undefined;
@@ -428,10 +430,10 @@ export class SignedDataVerifier {
         effective = date;
       }
     }
-    const fp = fingerprint(parts.headerB64);
-    let entry = this.cache.get(fp);
-    if (entry !== undefined && (entry.header !== parts.headerB64 || entry.expiresAt <= now)) {
-      if (entry.expiresAt <= now) this.cache.delete(fp);
+    const bucket = this.cache.get(fingerprint(parts.headerB64));
+    let entry = bucket?.find((e) => e.header === parts.headerB64);
+    if (entry !== undefined && entry.expiresAt <= now) {
+      this.forget(entry);
       entry = undefined;
     }
     if (entry === undefined) {
@@ -519,21 +521,30 @@ export class SignedDataVerifier {
 
   private remember(headerB64: string, entry: CachedChain): void {
     const fp = fingerprint(headerB64);
-    this.cache.delete(fp);
-    this.cache.set(fp, entry);
-    while (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value as string;
-      this.cache.delete(oldest);
-    }
+    const bucket = (this.cache.get(fp) ?? []).filter((e) => e.header !== headerB64);
+    bucket.push(entry);
+    this.cache.set(fp, bucket);
+    this.order = this.order.filter((e) => e.header !== headerB64);
+    this.order.push(entry);
+    while (this.order.length > this.cacheSize) this.forget(this.order[0] as CachedChain);
+  }
+
+  private forget(entry: CachedChain): void {
+    const fp = fingerprint(entry.header);
+    const bucket = this.cache.get(fp)?.filter((e) => e !== entry) ?? [];
+    if (bucket.length > 0) this.cache.set(fp, bucket);
+    else this.cache.delete(fp);
+    this.order = this.order.filter((e) => e !== entry);
   }
 
   /** Number of chains in the cache (for tests and monitoring). */
   get cachedChains(): number {
-    return this.cache.size;
+    return this.order.length;
   }
 
   /** Forgets every cached chain (e.g. after rotating roots). */
   clearCache(): void {
     this.cache.clear();
+    this.order = [];
   }
 }

@@ -54,6 +54,27 @@ describe('SignedDataVerifier: success paths', () => {
     expect(v.cachedChains).toBe(0);
   });
 
+  it('rotated chains of the same shape each get an entry; a hit needs the exact header (regression: fingerprint slots evicted each other)', async () => {
+    const chain = testChain();
+    const v = verifierFor(chain);
+    for (let i = 0; i < 12; i++) {
+      const rotated = generateAppleTestChain({ now: NOW, root: chain.root });
+      await v.verifyTransaction(sign(transactionPayload(), rotated));
+    }
+    expect(v.cachedChains).toBe(12);
+    // Headers that differ only at the end share a fingerprint: both are cached, neither is confused with the other.
+    await v.verifyTransaction(sign(transactionPayload(), chain, { kid: 'AAAA' }));
+    await v.verifyTransaction(sign(transactionPayload(), chain, { kid: 'BBBB' }));
+    expect(v.cachedChains).toBe(14);
+    const attacker = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const forged = sign(
+      transactionPayload(),
+      { leaf: { ...chain.leaf, privateKey: attacker.privateKey }, x5c: chain.x5c },
+      { kid: 'CCCC' },
+    );
+    expect((await rejection(v.verifyTransaction(forged))).reason).toBe(VerificationReason.VERIFICATION_FAILURE);
+  });
+
   it('online checks off: certificates are checked at signedDate, so data signed while the leaf was valid still verifies', async () => {
     const chain = testChain({ leafValidity: { notBefore: NOW - 30 * 86_400_000, notAfter: NOW - 86_400_000 } });
     const old = sign(transactionPayload({ signedDate: NOW - 10 * 86_400_000 }), chain);
