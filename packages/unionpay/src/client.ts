@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { inflateSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import {
   type Clock,
   formEncode,
@@ -257,6 +257,14 @@ const SET_BY_CLIENT = new Set([
   'reqReserved',
   'payTimeout',
 ]);
+const requireHere = createRequire(import.meta.url);
+let zlibModule: typeof import('node:zlib') | undefined;
+/** node:zlib, loaded on the first file download only (it costs several ms of start-up otherwise). */
+function zlib(): typeof import('node:zlib') {
+  if (zlibModule === undefined) zlibModule = requireHere('node:zlib') as typeof import('node:zlib');
+  return zlibModule;
+}
+
 const ECHOED = ['merId', 'orderId', 'txnType'] as const;
 const QUERY_ECHOED = ['merId', 'orderId'] as const;
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -734,7 +742,7 @@ ${inputs}
     }
     let content: Buffer;
     try {
-      content = inflateSync(Buffer.from(fileContent, 'base64'), { maxOutputLength: 512 * 1024 * 1024 });
+      content = zlib().inflateSync(Buffer.from(fileContent, 'base64'), { maxOutputLength: 512 * 1024 * 1024 });
     } catch (e) {
       throw new PayResponseError(`${PREFIX}: downloadFile: fileContent is not base64 of zlib-deflated data: ${(e as Error).message}`, {
         cause: e,
