@@ -249,15 +249,25 @@ export class PayTimeoutError extends PayError {
     super(ResultCode.TIMEOUT, message, { retryable: true, ...options });
   }
 }
+/** The 5xx answer kept by a {@link PayUpstreamError} (structurally an `HttpResponse`). */
+export interface UpstreamResponse {
+  /** HTTP status code. */
+  status: number;
+  /** Response headers with lower-case names. */
+  headers: Record<string, string>;
+  /** The raw body. */
+  body: Uint8Array;
+}
+
 /** The provider answered with an HTTP 5xx; the response is kept. */
 export class PayUpstreamError extends PayError {
   /** The response the provider sent, when there was one. */
-  readonly response: { status: number; headers: Record<string, string>; body: Uint8Array } | undefined;
+  readonly response: UpstreamResponse | undefined;
   /** @param message - the call and the status @param options - cause, response */
   constructor(
     message: string,
     options: PayErrorOptions & {
-      response?: { status: number; headers: Record<string, string>; body: Uint8Array };
+      response?: UpstreamResponse;
     } = {},
   ) {
     super(ResultCode.UPSTREAM, message, { retryable: true, ...options });

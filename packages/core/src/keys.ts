@@ -24,14 +24,19 @@ export interface KeyLoadOptions {
   passphrase?: string;
 }
 
-interface PemBlock {
+/** One PEM block found by {@link parsePemBlocks}. */
+export interface PemBlockInfo {
+  /** The label between `BEGIN ` and the dashes, e.g. `RSA PRIVATE KEY`, `CERTIFICATE`. */
   label: string;
+  /** The decoded body. */
   der: Buffer;
   /** True for a legacy OpenSSL-encrypted PEM (`Proc-Type: 4,ENCRYPTED`). */
   encrypted?: boolean;
   /** The block's PEM text, kept for legacy encrypted PEMs (node:crypto needs their headers). */
   pem?: string;
 }
+
+type PemBlock = PemBlockInfo;
 
 const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
@@ -61,7 +66,7 @@ function normaliseText(text: string): string {
  * @param text - any text holding zero or more `-----BEGIN …-----` blocks
  * @returns the blocks in order, each with its label and DER bytes
  */
-export function parsePemBlocks(text: string): Array<{ label: string; der: Buffer; encrypted?: boolean; pem?: string }> {
+export function parsePemBlocks(text: string): PemBlockInfo[] {
   const out: PemBlock[] = [];
   for (const m of normaliseText(text).matchAll(PEM_RE)) {
     const raw = m[2] as string;

@@ -13,7 +13,9 @@ export type FailureCode = Exclude<ResultCodeValue, 0>;
 
 /** A successful outcome: `result_code` 0, `result_msg` `OK`. */
 export interface PaySuccess<T> {
+  /** Always 0. */
   result_code: 0;
+  /** Always `OK`. */
   result_msg: 'OK';
   /** The payment record's id, once a payment was started successfully. */
   id?: string;
@@ -23,7 +25,9 @@ export interface PaySuccess<T> {
 
 /** A failed outcome: a non-zero code from {@link ResultCode} and a precise `err_detail`. */
 export interface PayFailure {
+  /** A non-zero code from {@link ResultCode}. */
   result_code: FailureCode;
+  /** The stable word of that code in {@link ResultMessage}, e.g. `SIGNATURE_INVALID`. */
   result_msg: string;
   /** What went wrong, in words a developer can act on. Never holds a secret. */
   err_detail: string;

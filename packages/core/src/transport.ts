@@ -49,6 +49,23 @@ export interface Transport {
   request(request: HttpRequest): Promise<HttpResponse>;
 }
 
+/** An HTTP(S) proxy for {@link createHttpTransport} (environment proxies are ignored unless given here). */
+export interface ProxyOptions {
+  /** `http` or `https`; `http` by default. */
+  protocol?: string;
+  /** Proxy host. */
+  host: string;
+  /** Proxy port. */
+  port: number;
+  /** Basic authentication for the proxy. */
+  auth?: {
+    /** User name. */
+    username: string;
+    /** Password (never logged). */
+    password: string;
+  };
+}
+
 /** Options of {@link createHttpTransport}. */
 export interface HttpTransportOptions {
   /** Default timeout per attempt, milliseconds. Default 10 000. */
@@ -60,7 +77,7 @@ export interface HttpTransportOptions {
   /** Longest backoff delay in ms. Default 3 000. */
   maxBackoffMs?: number;
   /** Proxy, as axios takes it. */
-  proxy?: { protocol?: string; host: string; port: number; auth?: { username: string; password: string } };
+  proxy?: ProxyOptions;
   /** Default https agent (e.g. mTLS, custom CA). */
   httpsAgent?: HttpsAgent;
   /** Largest response body accepted, bytes. Default 20 MiB. */

@@ -49,13 +49,21 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
 
 /** Well-known signature algorithm OIDs. */
 export const SignatureAlgorithmOid = {
+  /** md5WithRSAEncryption (very old certificates). */
   md5WithRSA: '1.2.840.113549.1.1.4',
+  /** sha1WithRSAEncryption (older UnionPay and Alipay certificates). */
   sha1WithRSA: '1.2.840.113549.1.1.5',
+  /** sha256WithRSAEncryption. */
   sha256WithRSA: '1.2.840.113549.1.1.11',
+  /** sha384WithRSAEncryption. */
   sha384WithRSA: '1.2.840.113549.1.1.12',
+  /** sha512WithRSAEncryption. */
   sha512WithRSA: '1.2.840.113549.1.1.13',
+  /** ecdsa-with-SHA256 (Apple's test and production chains). */
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  /** ecdsa-with-SHA384 (Apple root CA G3). */
   ecdsaWithSHA384: '1.2.840.10045.4.3.3',
+  /** SM2 with SM3 (the Chinese national algorithm; the Alipay root bundle holds one such root). */
   sm2WithSM3: '1.2.156.10197.1.501',
 } as const;
 
