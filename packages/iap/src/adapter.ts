@@ -22,6 +22,7 @@ import {
   PayProviderError,
   type RefundOutcome,
   type RefundRequest,
+  randomId,
 } from '@pay/core';
 import type { Product } from './catalogue.js';
 import { describeValue, PKG } from './errors.js';
@@ -82,6 +83,11 @@ export class IapProvider implements PaymentProvider {
   /** @param client - the configured IAP client */
   constructor(readonly client: IapClient) {
     this.identity = { appId: client.bundleId };
+  }
+
+  /** A new order number: a random UUID, because it travels to the App Store as `appAccountToken`. */
+  newOutTradeNo(): string {
+    return randomId();
   }
 
   /**
