@@ -228,13 +228,20 @@ export function createPayments(options: PaymentsOptions): Payments {
     }
   }
 
-  /** Applies a patch with compare-and-set, re-reading and re-deciding on conflicts. */
+  /**
+   * Applies a patch with compare-and-set, re-reading and re-deciding on conflicts.
+   * `known` is a copy just read from the store: the first decision uses it instead of
+   * reading again (a stale copy only costs one failed compare-and-set).
+   */
   async function casLoop(
     id: string,
     decide: (r: PaymentRecord) => RecordPatch | undefined,
+    known?: PaymentRecord,
   ): Promise<{ record: PaymentRecord; changed: boolean }> {
+    let fresh = known;
     for (let i = 0; i < 50; i++) {
-      const current = await mustGet(id);
+      const current = fresh ?? (await mustGet(id));
+      fresh = undefined;
       const patch = decide(current);
       if (patch === undefined) return { record: current, changed: false };
       if (patch.state !== undefined && patch.state !== current.state && !ALLOWED_TRANSITIONS[current.state].includes(patch.state)) {
@@ -350,19 +357,23 @@ export function createPayments(options: PaymentsOptions): Payments {
     switch (event.kind) {
       case 'paid':
       case 'finished': {
-        const res = await casLoop(record.id, (r) => {
-          if (r.state !== 'pending' && r.state !== 'closed') return undefined;
-          const patch: RecordPatch = { state: 'paid', paidAt: event.occurredAt ?? clock(), hook: { state: 'pending', attempts: 0 } };
-          if (event.providerTradeNo !== undefined) patch.providerTradeNo = event.providerTradeNo;
-          if (r.state === 'closed') patch.anomaly = 'paid after the order was closed: the money arrived; refund or deliver';
-          return patch;
-        });
+        const res = await casLoop(
+          record.id,
+          (r) => {
+            if (r.state !== 'pending' && r.state !== 'closed') return undefined;
+            const patch: RecordPatch = { state: 'paid', paidAt: event.occurredAt ?? clock(), hook: { state: 'pending', attempts: 0 } };
+            if (event.providerTradeNo !== undefined) patch.providerTradeNo = event.providerTradeNo;
+            if (r.state === 'closed') patch.anomaly = 'paid after the order was closed: the money arrived; refund or deliver';
+            return patch;
+          },
+          record,
+        );
         changed = res.changed;
         current = res.record;
         break;
       }
       case 'closed': {
-        const res = await casLoop(record.id, (r) => (r.state === 'pending' ? { state: 'closed' } : undefined));
+        const res = await casLoop(record.id, (r) => (r.state === 'pending' ? { state: 'closed' } : undefined), record);
         changed = res.changed;
         current = res.record;
         if (changed) await callHook(hooks.onClosed, current);
@@ -374,22 +385,26 @@ export function createPayments(options: PaymentsOptions): Payments {
         if (amount === undefined) break;
         const refundId = event.refund?.refundId ?? event.refund?.providerRefundId ?? `N${event.eventId}`;
         let settled: RefundEntry | undefined;
-        const res = await casLoop(record.id, (r) => {
-          if (r.state !== 'paid' && r.state !== 'partially_refunded') return undefined;
-          const existing = r.refunds.find((f) => f.refundId === refundId);
-          if (existing?.state === 'succeeded') return undefined;
-          const now = clock();
-          const entry: RefundEntry = {
-            ...(existing ?? { refundId, amount, requestedAt: now }),
-            state: 'succeeded',
-            updatedAt: now,
-            ...(event.refund?.providerRefundId ? { providerRefundId: event.refund.providerRefundId } : {}),
-          };
-          settled = entry;
-          const refunds = existing ? r.refunds.map((f) => (f.refundId === refundId ? entry : f)) : [...r.refunds, entry];
-          const refundedAmount = r.refundedAmount + entry.amount;
-          return { refunds, refundedAmount, state: refundedAmount >= r.amount ? 'refunded' : 'partially_refunded' };
-        });
+        const res = await casLoop(
+          record.id,
+          (r) => {
+            if (r.state !== 'paid' && r.state !== 'partially_refunded') return undefined;
+            const existing = r.refunds.find((f) => f.refundId === refundId);
+            if (existing?.state === 'succeeded') return undefined;
+            const now = clock();
+            const entry: RefundEntry = {
+              ...(existing ?? { refundId, amount, requestedAt: now }),
+              state: 'succeeded',
+              updatedAt: now,
+              ...(event.refund?.providerRefundId ? { providerRefundId: event.refund.providerRefundId } : {}),
+            };
+            settled = entry;
+            const refunds = existing ? r.refunds.map((f) => (f.refundId === refundId ? entry : f)) : [...r.refunds, entry];
+            const refundedAmount = r.refundedAmount + entry.amount;
+            return { refunds, refundedAmount, state: refundedAmount >= r.amount ? 'refunded' : 'partially_refunded' };
+          },
+          record,
+        );
         changed = res.changed;
         current = res.record;
         if (changed && settled) await callHook(hooks.onRefunded, current, settled);
@@ -422,7 +437,8 @@ export function createPayments(options: PaymentsOptions): Payments {
         throw e;
       }
     }
-    const isNew = await store.appendEvent({ ...base, outcome });
+    // A duplicate is kept as evidence of the retry; its payload is already stored with the first delivery.
+    const isNew = await store.appendEvent(outcome === 'duplicate' ? { ...base, raw: undefined, outcome } : { ...base, outcome });
     return { record: current, outcome, duplicate: !isNew || outcome === 'duplicate' };
   }
 

@@ -8,6 +8,21 @@
 import { PayStateError } from '../errors.js';
 import type { LedgerEvent, PaymentRecord, PaymentStore, RecordPatch } from './types.js';
 
+/**
+ * Deep copy of plain data (objects, arrays, primitives, Dates, byte arrays): what
+ * records and event payloads are made of. Several times faster than structuredClone
+ * for these small shapes, which matters on the notification path.
+ */
+function copy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copy) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (ArrayBuffer.isView(value)) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
 /** A {@link PaymentStore} in a `Map`. */
 export class MemoryPaymentStore implements PaymentStore {
   private readonly records = new Map<string, PaymentRecord>();
@@ -24,14 +39,14 @@ export class MemoryPaymentStore implements PaymentStore {
         `@pay/core: store: ${record.provider} order ${record.outTradeNo} exists already (outTradeNo must be unique per provider)`,
       );
     }
-    this.records.set(record.id, structuredClone(record));
+    this.records.set(record.id, copy(record));
     this.byOrder.set(key, record.id);
   }
 
   /** @inheritDoc */
   async get(id: string): Promise<PaymentRecord | undefined> {
     const r = this.records.get(id);
-    return r === undefined ? undefined : structuredClone(r);
+    return r === undefined ? undefined : copy(r);
   }
 
   /** @inheritDoc */
@@ -44,9 +59,9 @@ export class MemoryPaymentStore implements PaymentStore {
   async update(id: string, expectedVersion: number, patch: RecordPatch): Promise<PaymentRecord | undefined> {
     const current = this.records.get(id);
     if (current === undefined || current.version !== expectedVersion) return undefined;
-    const next: PaymentRecord = { ...current, ...structuredClone(patch), id, version: expectedVersion + 1 };
+    const next: PaymentRecord = { ...current, ...copy(patch), id, version: expectedVersion + 1 };
     this.records.set(id, next);
-    return structuredClone(next);
+    return copy(next);
   }
 
   /** @inheritDoc */
@@ -55,14 +70,14 @@ export class MemoryPaymentStore implements PaymentStore {
     const isNew = !this.seen.has(key);
     this.seen.add(key);
     const list = this.events.get(event.paymentId) ?? [];
-    list.push(structuredClone(event));
+    list.push(copy(event));
     this.events.set(event.paymentId, list);
     return isNew;
   }
 
   /** @inheritDoc */
   async listEvents(paymentId: string): Promise<LedgerEvent[]> {
-    return structuredClone(this.events.get(paymentId) ?? []);
+    return copy(this.events.get(paymentId) ?? []);
   }
 
   /** @inheritDoc */
@@ -70,6 +85,6 @@ export class MemoryPaymentStore implements PaymentStore {
     const out: PaymentRecord[] = [];
     for (const r of this.records.values()) if (r.state === 'pending' && r.createdAt < createdBefore) out.push(r);
     out.sort((a, b) => a.createdAt - b.createdAt);
-    return structuredClone(out.slice(0, limit));
+    return copy(out.slice(0, limit));
   }
 }
