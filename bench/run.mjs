@@ -7,7 +7,7 @@
 // A bench file exports `cases()` returning (or resolving to) an array of
 //   { name, subject: () => unknown, baseline: () => unknown, minRatio?, note? }
 // or { name, kind: 'command', ... } objects produced by the helpers in lib.mjs.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measurePair } from './lib.mjs';
@@ -47,7 +47,24 @@ for (const file of files) {
 
 const out = join(here, 'results');
 mkdirSync(out, { recursive: true });
-const report = { node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString(), results };
+// A run of some bench files keeps the entries of the others from the previous report.
+let kept = [];
+if (only.length > 0) {
+  try {
+    const previous = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+    kept = (previous.results ?? []).filter((r) => !files.includes(r.file));
+  } catch {
+    kept = [];
+  }
+}
+const report = {
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+  date: new Date().toISOString(),
+  results: [...kept, ...results],
+};
 writeFileSync(join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-console.log(`\nwrote bench/results/latest.json (${results.length} cases${failed ? `, ${failed} below their minimum ratio` : ''})`);
+console.log(
+  `\nwrote bench/results/latest.json (${results.length} cases${kept.length ? ` + ${kept.length} kept from earlier runs of other files` : ''}${failed ? `, ${failed} below their minimum ratio` : ''})`,
+);
 process.exitCode = failed ? 1 : 0;
