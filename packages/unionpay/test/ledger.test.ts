@@ -57,8 +57,13 @@ describe('ledger + UnionPay adapter', () => {
 
     const refunded = await payments.refund(id, { amount: 3000, notifyUrl });
     expect(refunded.result_code).toBe(0);
-    await emu.notifier.idle();
-    const got = await payments.get(id);
+    // The refund notification is queued after the refund answer: wait for the state, not only for the deliverer.
+    let got = await payments.get(id);
+    for (let i = 0; i < 200 && got.result_code === 0 && got.data.record.state === 'paid'; i++) {
+      await emu.notifier.idle();
+      await new Promise((r) => setTimeout(r, 10));
+      got = await payments.get(id);
+    }
     if (got.result_code !== 0) throw new Error(got.err_detail);
     expect(got.data.record.state).toBe('partially_refunded');
     expect(got.data.record.refundedAmount).toBe(3000);
