@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { deepStrictEqual, ok, rejects, strictEqual } from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { PayStateError } from '../errors.js';
 import type { LedgerEvent, PaymentRecord, PaymentStore } from './types.js';
 
@@ -65,6 +65,8 @@ function event(paymentId: string, eventId: string, overrides: Partial<LedgerEven
  * @param makeStore - returns a fresh, empty store for each case
  */
 export function storeConformanceCases(makeStore: () => PaymentStore | Promise<PaymentStore>): StoreConformanceCase[] {
+  // node:assert is loaded here, not at import, so importing @pay/core stays cheap.
+  const assert: typeof import('node:assert/strict') = createRequire(import.meta.url)('node:assert/strict');
   return [
     {
       name: 'create then get returns an equal record, by id and by provider + outTradeNo',
@@ -72,10 +74,10 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         const store = await makeStore();
         const r = sampleRecord({ metadata: { user: 'u1' }, providerData: { txnTime: '20260101000000' } });
         await store.create(r);
-        deepStrictEqual(await store.get(r.id), r);
-        deepStrictEqual(await store.getByOutTradeNo(r.provider, r.outTradeNo), r);
-        strictEqual(await store.get('missing'), undefined);
-        strictEqual(await store.getByOutTradeNo('wechat', r.outTradeNo), undefined);
+        assert.deepStrictEqual(await store.get(r.id), r);
+        assert.deepStrictEqual(await store.getByOutTradeNo(r.provider, r.outTradeNo), r);
+        assert.strictEqual(await store.get('missing'), undefined);
+        assert.strictEqual(await store.getByOutTradeNo('wechat', r.outTradeNo), undefined);
       },
     },
     {
@@ -84,8 +86,8 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         const store = await makeStore();
         const r = sampleRecord();
         await store.create(r);
-        await rejects(store.create({ ...sampleRecord(), outTradeNo: r.outTradeNo }), PayStateError);
-        await rejects(store.create({ ...r }), PayStateError);
+        await assert.rejects(store.create({ ...sampleRecord(), outTradeNo: r.outTradeNo }), PayStateError);
+        await assert.rejects(store.create({ ...r }), PayStateError);
         await store.create({ ...sampleRecord(), provider: 'wechat', outTradeNo: r.outTradeNo });
       },
     },
@@ -97,9 +99,9 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         await store.create(r);
         r.state = 'paid';
         const got = (await store.get(r.id)) as PaymentRecord;
-        strictEqual(got.state, 'pending');
+        assert.strictEqual(got.state, 'pending');
         got.refunds.push({ refundId: 'x', amount: 1, state: 'processing', requestedAt: 0, updatedAt: 0 });
-        deepStrictEqual((await store.get(r.id))?.refunds, []);
+        assert.deepStrictEqual((await store.get(r.id))?.refunds, []);
       },
     },
     {
@@ -109,12 +111,12 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         const r = sampleRecord();
         await store.create(r);
         const next = await store.update(r.id, 0, { state: 'paid', providerTradeNo: '2026' });
-        ok(next);
-        strictEqual(next.version, 1);
-        strictEqual(next.state, 'paid');
-        strictEqual(await store.update(r.id, 0, { state: 'closed' }), undefined);
-        strictEqual((await store.get(r.id))?.state, 'paid');
-        strictEqual(await store.update('missing', 0, { state: 'paid' }), undefined);
+        assert.ok(next);
+        assert.strictEqual(next.version, 1);
+        assert.strictEqual(next.state, 'paid');
+        assert.strictEqual(await store.update(r.id, 0, { state: 'closed' }), undefined);
+        assert.strictEqual((await store.get(r.id))?.state, 'paid');
+        assert.strictEqual(await store.update('missing', 0, { state: 'paid' }), undefined);
       },
     },
     {
@@ -124,8 +126,8 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         const r = sampleRecord();
         await store.create(r);
         const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.update(r.id, 0, { providerTradeNo: `T${i}` })));
-        strictEqual(results.filter(Boolean).length, 1);
-        strictEqual((await store.get(r.id))?.version, 1);
+        assert.strictEqual(results.filter(Boolean).length, 1);
+        assert.strictEqual((await store.get(r.id))?.version, 1);
       },
     },
     {
@@ -137,10 +139,10 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         const refunds = [{ refundId: 'R1', amount: 100, state: 'processing' as const, requestedAt: 1, updatedAt: 1 }];
         await store.update(r.id, 0, { refunds, hook: { state: 'done', attempts: 1 } });
         const got = await store.get(r.id);
-        deepStrictEqual(got?.refunds, refunds);
-        deepStrictEqual(got?.hook, { state: 'done', attempts: 1 });
-        strictEqual(got?.outTradeNo, r.outTradeNo);
-        ok(await store.getByOutTradeNo(r.provider, r.outTradeNo));
+        assert.deepStrictEqual(got?.refunds, refunds);
+        assert.deepStrictEqual(got?.hook, { state: 'done', attempts: 1 });
+        assert.strictEqual(got?.outTradeNo, r.outTradeNo);
+        assert.ok(await store.getByOutTradeNo(r.provider, r.outTradeNo));
       },
     },
     {
@@ -149,12 +151,12 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         const store = await makeStore();
         const r = sampleRecord();
         await store.create(r);
-        strictEqual(await store.appendEvent(event(r.id, 'N1')), true);
-        strictEqual(await store.appendEvent(event(r.id, 'N1', { outcome: 'duplicate' })), false);
-        strictEqual(await store.appendEvent(event(r.id, 'N1', { provider: 'wechat' })), true);
-        strictEqual(await store.appendEvent(event(r.id, 'N2', { kind: 'refunded' })), true);
+        assert.strictEqual(await store.appendEvent(event(r.id, 'N1')), true);
+        assert.strictEqual(await store.appendEvent(event(r.id, 'N1', { outcome: 'duplicate' })), false);
+        assert.strictEqual(await store.appendEvent(event(r.id, 'N1', { provider: 'wechat' })), true);
+        assert.strictEqual(await store.appendEvent(event(r.id, 'N2', { kind: 'refunded' })), true);
         const events = await store.listEvents(r.id);
-        deepStrictEqual(
+        assert.deepStrictEqual(
           events.map((e) => [e.provider, e.eventId, e.outcome]),
           [
             ['alipay', 'N1', 'applied'],
@@ -163,7 +165,7 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
             ['alipay', 'N2', 'applied'],
           ],
         );
-        deepStrictEqual(await store.listEvents('other'), []);
+        assert.deepStrictEqual(await store.listEvents('other'), []);
       },
     },
     {
@@ -175,16 +177,16 @@ export function storeConformanceCases(makeStore: () => PaymentStore | Promise<Pa
         const c = sampleRecord({ createdAt: 3000 });
         const d = sampleRecord({ createdAt: 200, state: 'paid' });
         for (const r of [a, b, c, d]) await store.create(r);
-        deepStrictEqual(
+        assert.deepStrictEqual(
           (await store.listPending(2000)).map((r) => r.id),
           [b.id, a.id],
         );
-        deepStrictEqual(
+        assert.deepStrictEqual(
           (await store.listPending(5000, 1)).map((r) => r.id),
           [b.id],
         );
         await store.update(b.id, 0, { state: 'closed' });
-        deepStrictEqual(
+        assert.deepStrictEqual(
           (await store.listPending(2000)).map((r) => r.id),
           [a.id],
         );
