@@ -96,7 +96,7 @@ export function paymentStateOf(tradeStatus: string): PaymentState {
  *
  * @example
  * ```ts
- * const payments = createPayments({ providers: [new AlipayProvider(new AlipayClient(config), { notifyUrl })], store });
+ * const payments = createPayments({ providers: { alipay: new AlipayProvider(new AlipayClient(config), { notifyUrl }) }, store });
  * ```
  */
 export class AlipayProvider implements PaymentProvider {

@@ -67,7 +67,7 @@ export function milliunitsToMinor(price: number | undefined, currency: string | 
  *
  * @example
  * ```ts
- * const payments = createPayments({ providers: [new IapProvider(iap)], store });
+ * const payments = createPayments({ providers: { iap: new IapProvider(iap) }, store });
  * const created = await payments.create({ provider: 'iap', channel: 'app', productId: 'com.example.coins100', amount: 600, subject: '100 coins' });
  * // created.data → { productId, appAccountToken }: the app buys with that token.
  * ```

@@ -105,7 +105,7 @@ function kindOf(n: AcpNotification): PaymentEventKind {
  *
  * @example
  * ```ts
- * const payments = createPayments({ providers: [createUnionPayProvider({ client, backUrl: 'https://shop.example/notify/unionpay' })], store });
+ * const payments = createPayments({ providers: { unionpay: createUnionPayProvider({ client, backUrl: 'https://shop.example/notify/unionpay' }) }, store });
  * ```
  * @throws PayConfigError for a missing client or invalid default URLs
  */

@@ -87,7 +87,7 @@ export function tradeStateToPaymentState(state: TradeState): PaymentState {
  * @example
  * ```ts
  * const wechat = new WechatPayProvider(new WechatPayClient(config), { notifyUrl: 'https://example.com/pay/wechat/notify' });
- * const payments = createPayments({ providers: [wechat], store });
+ * const payments = createPayments({ providers: { wechat }, store });
  * ```
  */
 export class WechatPayProvider implements PaymentProvider {
