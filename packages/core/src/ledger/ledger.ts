@@ -233,7 +233,17 @@ export function createPayments(options: PaymentsOptions): Payments {
    * `known` is a copy just read from the store: the first decision uses it instead of
    * reading again (a stale copy only costs one failed compare-and-set).
    */
-  async function casLoop(
+  function casLoop(
+    id: string,
+    decide: (r: PaymentRecord) => RecordPatch | undefined,
+    known?: PaymentRecord,
+  ): Promise<{ record: PaymentRecord; changed: boolean }> {
+    // Nothing to change (a duplicate delivery): answer without touching the store.
+    if (known !== undefined && decide(known) === undefined) return Promise.resolve({ record: known, changed: false });
+    return casLoopWrite(id, decide, known);
+  }
+
+  async function casLoopWrite(
     id: string,
     decide: (r: PaymentRecord) => RecordPatch | undefined,
     known?: PaymentRecord,
@@ -438,7 +448,11 @@ export function createPayments(options: PaymentsOptions): Payments {
       }
     }
     // A duplicate is kept as evidence of the retry; its payload is already stored with the first delivery.
-    const isNew = await store.appendEvent(outcome === 'duplicate' ? { ...base, raw: undefined, outcome } : { ...base, outcome });
+    const isNew = await store.appendEvent(
+      outcome === 'duplicate'
+        ? { provider: base.provider, eventId: base.eventId, paymentId: base.paymentId, source, kind: base.kind, at: base.at, outcome }
+        : { ...base, outcome },
+    );
     return { record: current, outcome, duplicate: !isNew || outcome === 'duplicate' };
   }
 
