@@ -1,27 +1,9 @@
 import type { Server } from 'node:http';
-import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 import { createExpressApp } from '../express/app.mjs';
-import { baseUrlOf, type Fixture, runScenario, startFixture } from './helpers.js';
+import { baseUrlOf, closeServer, describeFramework } from './helpers.js';
 
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
-let fx: Fixture;
-let server: Server;
-
-beforeAll(async () => {
-  fx = await startFixture();
-  let base = '';
-  server = createExpressApp({ payments: fx.payments, publicUrl: () => base }).listen(0, '127.0.0.1');
+describeFramework('Express example', async (payments, publicUrl) => {
+  const server: Server = createExpressApp({ payments, publicUrl }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  base = baseUrlOf(server);
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await fx.close();
-});
-
-describe('Express example', () => {
-  it('keeps raw bodies: form and JSON callbacks verify, a tampered one is refused and recovered by confirm', async () => {
-    await runScenario(baseUrlOf(server), fx);
-  });
+  return { url: baseUrlOf(server), close: () => closeServer(server) };
 });

@@ -7,7 +7,7 @@ import { AlipayClient, AlipayProvider } from '@pay/alipay';
 import { createPayments, MemoryPaymentStore, type Payments } from '@pay/core';
 import { type AlipayEmulator, startAlipayEmulator, startWechatPayEmulator, type WechatPayEmulator } from '@pay/sandbox';
 import { WechatPayClient, WechatPayProvider } from '@pay/wechat';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 export interface Fixture {
   alipay: AlipayEmulator;
@@ -105,4 +105,41 @@ export async function runScenario(base: string, fx: Fixture): Promise<void> {
   });
 
   expect(fx.paid).toEqual([ali.id, wx.id, tampered.id]);
+}
+
+/** A running app: its base URL and how to stop it. */
+export interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Closes a node:http server and its open connections. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(() => r()));
+}
+
+/**
+ * Registers the scenario for one framework: `start` gets the ledger and a function that
+ * returns the app's public URL (known once it listens) and returns the running app.
+ */
+export function describeFramework(title: string, start: (payments: Payments, publicUrl: () => string) => Promise<RunningApp>): void {
+  vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
+  let fx: Fixture;
+  let app: RunningApp;
+  beforeAll(async () => {
+    fx = await startFixture();
+    let base = '';
+    app = await start(fx.payments, () => base);
+    base = app.url;
+  });
+  afterAll(async () => {
+    await app.close();
+    await fx.close();
+  });
+  describe(title, () => {
+    it('keeps raw bodies: form and JSON callbacks verify, a tampered one is refused and recovered by confirm', async () => {
+      await runScenario(app.url, fx);
+    });
+  });
 }
